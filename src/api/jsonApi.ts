@@ -1,0 +1,39 @@
+// Request/response plumbing for JSON:API (`application/vnd.api+json`, as Unit's API).
+import express, { type NextFunction, type Request, type Response } from 'express';
+import { ApiError } from './errors';
+
+export const JSON_API = 'application/vnd.api+json';
+
+export function sendDocument(res: Response, status: number, body: unknown) {
+  res.status(status).type(JSON_API).send(JSON.stringify(body));
+}
+
+/** Parses JSON bodies sent as application/vnd.api+json or application/json; refuses other types on writes. */
+export function jsonApiBody(limit = '1mb') {
+  const parse = express.json({ type: [JSON_API, 'application/json'], limit, strict: true });
+  return (req: Request, res: Response, next: NextFunction) => {
+    if (!['POST', 'PATCH', 'PUT'].includes(req.method)) return next();
+    const ct = req.header('content-type') ?? '';
+    if (ct.startsWith('multipart/form-data') || ct.startsWith('image/') || ct.startsWith('application/pdf') || ct.startsWith('application/octet-stream')) return next();
+    const len = Number(req.header('content-length') ?? '0');
+    if (!ct && len === 0) return next();
+    if (!/^application\/(vnd\.api\+)?json\b/.test(ct)) {
+      return next(new ApiError(415, 'Unsupported Media Type', `Content-Type must be ${JSON_API} (got ${ct || 'none'})`, { code: 'unsupported_media_type' }));
+    }
+    parse(req, res, next);
+  };
+}
+
+/** `page[limit]`, `page[offset]` with Unit's defaults (100, max 1000). */
+export function pageParams(q: Request['query']): { limit: number; offset: number } {
+  const page = (q.page ?? {}) as Record<string, string>;
+  const limit = page.limit === undefined ? 100 : Number(page.limit);
+  const offset = page.offset === undefined ? 0 : Number(page.offset);
+  if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new ApiError(400, 'Bad Request', 'page[limit] must be an integer from 1 to 1000', { source: { parameter: 'page[limit]' } });
+  if (!Number.isInteger(offset) || offset < 0) throw new ApiError(400, 'Bad Request', 'page[offset] must be a non-negative integer', { source: { parameter: 'page[offset]' } });
+  return { limit, offset };
+}
+
+/** Wraps an async route so rejections reach the error handler. */
+export const route = (fn: (req: Request, res: Response) => Promise<unknown>) =>
+  (req: Request, res: Response, next: NextFunction) => { fn(req, res).catch(next); };

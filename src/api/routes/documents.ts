@@ -1,0 +1,7 @@
+import { Router } from 'express';
+import type { EngineDeps } from '../../deps';
+
+export function documentRoutes(_deps: EngineDeps): Router {
+  const router = Router();
+  return router;
+}

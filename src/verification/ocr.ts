@@ -1,0 +1,418 @@
+// Text detection + recognition with PaddleOCR PP-OCRv4 (DB detector, SVTR/CTC
+// recogniser). Input: decoded RGB pixels; output: text lines in reading order.
+import { readFileSync } from 'node:fs';
+import * as ort from 'onnxruntime-node';
+import sharp from 'sharp';
+import { modelSession, verifiedModelPath } from './modelFiles';
+
+export interface RgbImage {
+  /** RGB interleaved, 3 bytes per pixel, row-major, no padding. */
+  data: Buffer;
+  width: number;
+  height: number;
+}
+
+export interface OcrBox { x: number; y: number; width: number; height: number }
+
+export interface OcrLine {
+  text: string;
+  /** Mean per-character CTC probability, 0..1. */
+  confidence: number;
+  /** Axis-aligned bounds of the detected (possibly rotated) box, in input pixels. */
+  box: OcrBox;
+  /** Rotation of the text baseline in degrees (0 = horizontal, 90 = reads top-to-bottom). */
+  angle: number;
+}
+
+export interface OcrOptions {
+  /** Long side (px) the detector input is capped at. Default 960. */
+  maxDetSide?: number;
+  /** Smaller images are upscaled for detection so their long side reaches this. Default 640. */
+  minDetSide?: number;
+  /** Filled with per-stage timings (ms) when provided. */
+  timings?: OcrTimings;
+}
+
+export interface OcrTimings { detMs: number; recMs: number; totalMs: number; boxes: number }
+
+const DET_MODEL = 'ocr/ch_PP-OCRv4_det_infer.onnx';
+const REC_MODEL = 'ocr/ch_PP-OCRv4_rec_infer.onnx';
+const KEYS_FILE = 'ocr/ppocr_keys_v1.txt';
+
+const DET_THRESH = 0.3;
+const BOX_THRESH = 0.6;
+const UNCLIP_RATIO = 1.5;
+const MIN_BOX_SIDE = 3;
+const REC_HEIGHT = 48;
+const REC_MAX_WIDTH = 1600;
+const REC_BATCH = 8;
+
+const sessionOptions: ort.InferenceSession.SessionOptions = {
+  intraOpNumThreads: Number(process.env.OCR_THREADS ?? process.env.ORT_THREADS ?? 2),
+};
+
+let charset: string[] | null = null;
+/** CTC alphabet: index 0 is the blank, then ppocr_keys_v1, then a space. */
+function ctcCharset(): string[] {
+  if (!charset) {
+    const keys = readFileSync(verifiedModelPath(KEYS_FILE), 'utf8').split('\n').map((l) => l.replace(/\r$/, ''));
+    while (keys.length && keys[keys.length - 1] === '') keys.pop();
+    charset = ['', ...keys, ' '];
+  }
+  return charset;
+}
+
+/** Loads both OCR sessions (first call costs ~0.5 s); optional warm-up. */
+export async function loadOcrModels(): Promise<void> {
+  await Promise.all([modelSession(DET_MODEL, sessionOptions), modelSession(REC_MODEL, sessionOptions)]);
+  ctcCharset();
+}
+
+// ---------------------------------------------------------------- detection
+
+interface RotatedRect {
+  cx: number; cy: number;
+  /** Unit vector along the text direction. */
+  ux: number; uy: number;
+  /** Extent along u (length) and across it (thickness). */
+  w: number; h: number;
+  score: number;
+}
+
+async function detect(img: RgbImage, maxSide: number, minSide: number): Promise<RotatedRect[]> {
+  const long = Math.max(img.width, img.height);
+  let ratio = 1;
+  if (long > maxSide) ratio = maxSide / long;
+  else if (long < minSide) ratio = minSide / long;
+  const dw = Math.max(32, Math.round((img.width * ratio) / 32) * 32);
+  const dh = Math.max(32, Math.round((img.height * ratio) / 32) * 32);
+  const resized = await sharp(img.data, { raw: { width: img.width, height: img.height, channels: 3 } })
+    .resize(dw, dh, { fit: 'fill', kernel: 'linear' })
+    .raw()
+    .toBuffer();
+
+  // PaddleOCR feeds OpenCV BGR images normalised with the ImageNet mean/std
+  // listed in order, so channel 0 is B scaled with the "R" statistics.
+  const mean = [0.485, 0.456, 0.406];
+  const std = [0.229, 0.224, 0.225];
+  const plane = dw * dh;
+  const input = new Float32Array(3 * plane);
+  for (let i = 0; i < plane; i++) {
+    const r = resized[i * 3], g = resized[i * 3 + 1], b = resized[i * 3 + 2];
+    input[i] = (b / 255 - mean[0]) / std[0];
+    input[plane + i] = (g / 255 - mean[1]) / std[1];
+    input[2 * plane + i] = (r / 255 - mean[2]) / std[2];
+  }
+  const session = await modelSession(DET_MODEL, sessionOptions);
+  const out = await session.run({ [session.inputNames[0]]: new ort.Tensor('float32', input, [1, 3, dh, dw]) });
+  const prob = out[session.outputNames[0]].data as Float32Array;
+
+  const rects = boxesFromProbabilityMap(prob, dw, dh);
+  const sx = img.width / dw, sy = img.height / dh;
+  const scaled: RotatedRect[] = [];
+  for (const r of rects) {
+    // Map to input pixels (anisotropic scale is tiny: only the rounding to 32).
+    const ax = r.ux * r.w * sx, ay = r.uy * r.w * sy;
+    const bx = -r.uy * r.h * sx, by = r.ux * r.h * sy;
+    const w = Math.hypot(ax, ay), h = Math.hypot(bx, by);
+    scaled.push({ cx: r.cx * sx, cy: r.cy * sy, ux: ax / w, uy: ay / w, w, h, score: r.score });
+  }
+  return scaled;
+}
+
+/** DB post-processing: threshold, connected components, min-area rectangles, unclip. */
+export function boxesFromProbabilityMap(prob: Float32Array, width: number, height: number): RotatedRect[] {
+  const n = width * height;
+  const label = new Int32Array(n).fill(-1);
+  const stack = new Int32Array(n);
+  const rects: RotatedRect[] = [];
+  let comp = 0;
+  for (let start = 0; start < n; start++) {
+    if (label[start] !== -1 || prob[start] <= DET_THRESH) continue;
+    // Flood fill (8-connectivity), tracking per-row x extents for the hull.
+    const rowMin = new Map<number, number>();
+    const rowMax = new Map<number, number>();
+    let sp = 0, count = 0, sum = 0;
+    stack[sp++] = start;
+    label[start] = comp;
+    while (sp > 0) {
+      const p = stack[--sp];
+      const y = (p / width) | 0, x = p - y * width;
+      count++;
+      sum += prob[p];
+      const mn = rowMin.get(y);
+      if (mn === undefined || x < mn) rowMin.set(y, x);
+      const mx = rowMax.get(y);
+      if (mx === undefined || x > mx) rowMax.set(y, x);
+      for (let dy = -1; dy <= 1; dy++) {
+        const yy = y + dy;
+        if (yy < 0 || yy >= height) continue;
+        for (let dx = -1; dx <= 1; dx++) {
+          const xx = x + dx;
+          if (xx < 0 || xx >= width) continue;
+          const q = yy * width + xx;
+          if (label[q] === -1 && prob[q] > DET_THRESH) {
+            label[q] = comp;
+            stack[sp++] = q;
+          }
+        }
+      }
+    }
+    comp++;
+    if (count < 4) continue;
+    const score = sum / count;
+    if (score < BOX_THRESH) continue;
+    const pts: number[][] = [];
+    for (const [y, mn] of rowMin) {
+      const mx = rowMax.get(y)!;
+      pts.push([mn, y], [mn, y + 1], [mx + 1, y], [mx + 1, y + 1]);
+    }
+    const rect = minAreaRect(pts);
+    if (Math.min(rect.w, rect.h) < MIN_BOX_SIDE) continue;
+    // Unclip: offset the polygon outward by area * ratio / perimeter.
+    const d = (rect.w * rect.h * UNCLIP_RATIO) / (2 * (rect.w + rect.h));
+    const w = rect.w + 2 * d, h = rect.h + 2 * d;
+    if (Math.min(w, h) < MIN_BOX_SIDE + 2) continue;
+    rects.push(orient({ ...rect, w, h, score }));
+  }
+  return rects;
+}
+
+/** Chooses the text direction: along the long side, pointing right (or down when vertical). */
+function orient(r: RotatedRect): RotatedRect {
+  let { ux, uy, w, h } = r;
+  // Near-square boxes (single characters): read along the more horizontal axis.
+  const vertical = h > 1.5 * w || (h >= w / 1.5 && Math.abs(uy) > Math.abs(ux));
+  if (vertical) {
+    [ux, uy] = [-uy, ux];
+    [w, h] = [h, w];
+  }
+  if (Math.abs(ux) >= Math.abs(uy) ? ux < 0 : uy < 0) {
+    ux = -ux;
+    uy = -uy;
+  }
+  return { ...r, ux, uy, w, h };
+}
+
+function cross(o: number[], a: number[], b: number[]): number {
+  return (a[0] - o[0]) * (b[1] - o[1]) - (a[1] - o[1]) * (b[0] - o[0]);
+}
+
+function convexHull(points: number[][]): number[][] {
+  const pts = points.slice().sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  if (pts.length < 3) return pts;
+  const lower: number[][] = [];
+  for (const p of pts) {
+    while (lower.length >= 2 && cross(lower[lower.length - 2], lower[lower.length - 1], p) <= 0) lower.pop();
+    lower.push(p);
+  }
+  const upper: number[][] = [];
+  for (let i = pts.length - 1; i >= 0; i--) {
+    const p = pts[i];
+    while (upper.length >= 2 && cross(upper[upper.length - 2], upper[upper.length - 1], p) <= 0) upper.pop();
+    upper.push(p);
+  }
+  upper.pop();
+  lower.pop();
+  return lower.concat(upper);
+}
+
+/** Minimum-area enclosing rectangle by checking each hull edge direction. */
+function minAreaRect(points: number[][]): RotatedRect {
+  const hull = convexHull(points);
+  let best: RotatedRect = { cx: 0, cy: 0, ux: 1, uy: 0, w: 0, h: 0, score: 0 };
+  let bestArea = Infinity;
+  for (let i = 0; i < hull.length; i++) {
+    const a = hull[i], b = hull[(i + 1) % hull.length];
+    let ux = b[0] - a[0], uy = b[1] - a[1];
+    const len = Math.hypot(ux, uy);
+    if (len === 0) continue;
+    ux /= len;
+    uy /= len;
+    let minU = Infinity, maxU = -Infinity, minV = Infinity, maxV = -Infinity;
+    for (const p of hull) {
+      const u = p[0] * ux + p[1] * uy;
+      const v = -p[0] * uy + p[1] * ux;
+      if (u < minU) minU = u;
+      if (u > maxU) maxU = u;
+      if (v < minV) minV = v;
+      if (v > maxV) maxV = v;
+    }
+    const area = (maxU - minU) * (maxV - minV);
+    if (area < bestArea) {
+      bestArea = area;
+      const cu = (minU + maxU) / 2, cv = (minV + maxV) / 2;
+      best = { cx: cu * ux - cv * uy, cy: cu * uy + cv * ux, ux, uy, w: maxU - minU, h: maxV - minV, score: 0 };
+    }
+  }
+  return best;
+}
+
+// ---------------------------------------------------------------- recognition
+
+interface Crop { data: Float32Array; width: number }
+
+/** Samples a rotated box into a REC_HEIGHT-high, normalised CHW (BGR) crop. */
+function cropForRecognition(img: RgbImage, r: RotatedRect): Crop {
+  const scale = REC_HEIGHT / r.h;
+  const width = Math.max(8, Math.min(REC_MAX_WIDTH, Math.round(r.w * scale)));
+  const plane = REC_HEIGHT * width;
+  const data = new Float32Array(3 * plane);
+  const vx = -r.uy, vy = r.ux;
+  const stepU = r.w / width, stepV = r.h / REC_HEIGHT;
+  const ox = r.cx - (r.ux * r.w) / 2 - (vx * r.h) / 2;
+  const oy = r.cy - (r.uy * r.w) / 2 - (vy * r.h) / 2;
+  const W = img.width, H = img.height, src = img.data;
+  for (let j = 0; j < REC_HEIGHT; j++) {
+    const tv = (j + 0.5) * stepV;
+    for (let i = 0; i < width; i++) {
+      const tu = (i + 0.5) * stepU;
+      let x = ox + r.ux * tu + vx * tv - 0.5;
+      let y = oy + r.uy * tu + vy * tv - 0.5;
+      x = x < 0 ? 0 : x > W - 1 ? W - 1 : x;
+      y = y < 0 ? 0 : y > H - 1 ? H - 1 : y;
+      const x0 = x | 0, y0 = y | 0;
+      const x1 = x0 + 1 < W ? x0 + 1 : x0, y1 = y0 + 1 < H ? y0 + 1 : y0;
+      const fx = x - x0, fy = y - y0;
+      const p00 = (y0 * W + x0) * 3, p01 = (y0 * W + x1) * 3, p10 = (y1 * W + x0) * 3, p11 = (y1 * W + x1) * 3;
+      const o = j * width + i;
+      for (let c = 0; c < 3; c++) {
+        const v =
+          (src[p00 + c] * (1 - fx) + src[p01 + c] * fx) * (1 - fy) + (src[p10 + c] * (1 - fx) + src[p11 + c] * fx) * fy;
+        // RGB source -> BGR planes, (x/255 - 0.5) / 0.5
+        data[(2 - c) * plane + o] = v / 127.5 - 1;
+      }
+    }
+  }
+  return { data, width };
+}
+
+async function recognise(crops: Crop[]): Promise<{ text: string; confidence: number }[]> {
+  const session = await modelSession(REC_MODEL, sessionOptions);
+  const chars = ctcCharset();
+  const results: { text: string; confidence: number }[] = new Array(crops.length);
+  // Batch crops of similar width to limit padding.
+  const order = crops.map((_, i) => i).sort((a, b) => crops[a].width - crops[b].width);
+  for (let b = 0; b < order.length; b += REC_BATCH) {
+    const idx = order.slice(b, b + REC_BATCH);
+    const maxW = Math.max(...idx.map((i) => crops[i].width));
+    const padW = Math.ceil(maxW / 8) * 8;
+    const plane = REC_HEIGHT * padW;
+    const input = new Float32Array(idx.length * 3 * plane); // padding = 0 (mid-grey after normalisation)
+    idx.forEach((ci, k) => {
+      const c = crops[ci];
+      for (let ch = 0; ch < 3; ch++) {
+        for (let y = 0; y < REC_HEIGHT; y++) {
+          const srcOff = ch * REC_HEIGHT * c.width + y * c.width;
+          input.set(c.data.subarray(srcOff, srcOff + c.width), k * 3 * plane + ch * plane + y * padW);
+        }
+      }
+    });
+    const out = await session.run({
+      [session.inputNames[0]]: new ort.Tensor('float32', input, [idx.length, 3, REC_HEIGHT, padW]),
+    });
+    const t = out[session.outputNames[0]];
+    const [, steps, classes] = t.dims as number[];
+    if (classes !== chars.length) {
+      throw new Error(`recogniser has ${classes} classes but the dictionary gives ${chars.length}`);
+    }
+    const probs = t.data as Float32Array;
+    idx.forEach((ci, k) => {
+      results[ci] = ctcGreedyDecode(probs.subarray(k * steps * classes, (k + 1) * steps * classes), steps, classes, chars);
+    });
+  }
+  return results;
+}
+
+/** CTC greedy decoding: arg-max per step, merge repeats, drop blanks (index 0). */
+export function ctcGreedyDecode(
+  probs: Float32Array,
+  steps: number,
+  classes: number,
+  chars: string[],
+): { text: string; confidence: number } {
+  let text = '';
+  let confSum = 0, n = 0, prev = -1;
+  for (let s = 0; s < steps; s++) {
+    let best = 0, bestP = -1;
+    const off = s * classes;
+    for (let c = 0; c < classes; c++) {
+      const p = probs[off + c];
+      if (p > bestP) {
+        bestP = p;
+        best = c;
+      }
+    }
+    if (best !== 0 && best !== prev) {
+      text += chars[best];
+      confSum += bestP;
+      n++;
+    }
+    prev = best;
+  }
+  return { text, confidence: n ? confSum / n : 0 };
+}
+
+// ---------------------------------------------------------------- pipeline
+
+function axisBox(r: RotatedRect, img: RgbImage): OcrBox {
+  const hx = (Math.abs(r.ux) * r.w + Math.abs(r.uy) * r.h) / 2;
+  const hy = (Math.abs(r.uy) * r.w + Math.abs(r.ux) * r.h) / 2;
+  const x0 = Math.max(0, r.cx - hx), y0 = Math.max(0, r.cy - hy);
+  const x1 = Math.min(img.width, r.cx + hx), y1 = Math.min(img.height, r.cy + hy);
+  return { x: Math.round(x0), y: Math.round(y0), width: Math.round(x1 - x0), height: Math.round(y1 - y0) };
+}
+
+/** Top-to-bottom, then left-to-right for boxes sharing a text row. */
+export function readingOrder<T extends { box: OcrBox }>(lines: T[]): T[] {
+  const sorted = lines.slice().sort((a, b) => a.box.y + a.box.height / 2 - (b.box.y + b.box.height / 2));
+  const rows: T[][] = [];
+  for (const l of sorted) {
+    const cy = l.box.y + l.box.height / 2;
+    const row = rows[rows.length - 1];
+    if (row) {
+      const ref = row[0];
+      const rcy = ref.box.y + ref.box.height / 2;
+      if (Math.abs(cy - rcy) < Math.min(ref.box.height, l.box.height) / 2) {
+        row.push(l);
+        continue;
+      }
+    }
+    rows.push([l]);
+  }
+  return rows.flatMap((r) => r.sort((a, b) => a.box.x - b.box.x));
+}
+
+/** Detects and reads every text line in the image. */
+export async function recogniseText(image: RgbImage, options: OcrOptions = {}): Promise<OcrLine[]> {
+  if (image.data.length < image.width * image.height * 3) throw new Error('recogniseText expects RGB interleaved pixels');
+  const t0 = performance.now();
+  const rects = await detect(image, options.maxDetSide ?? 960, options.minDetSide ?? 640);
+  const t1 = performance.now();
+  const crops = rects.map((r) => cropForRecognition(image, r));
+  if (process.env.OCR_DEBUG) console.log("widths", crops.map((c) => c.width).sort((a, b) => a - b).join(","), "sum", crops.reduce((s, c) => s + c.width, 0), "crop ms", performance.now() - t1);
+  const texts = await recognise(crops);
+  const t2 = performance.now();
+  const lines: OcrLine[] = [];
+  rects.forEach((r, i) => {
+    const { text, confidence } = texts[i];
+    if (!text.trim()) return;
+    const angle = (Math.atan2(r.uy, r.ux) * 180) / Math.PI;
+    lines.push({ text, confidence, box: axisBox(r, image), angle: Math.round(angle * 10) / 10 });
+  });
+  if (options.timings) {
+    options.timings.detMs = t1 - t0;
+    options.timings.recMs = t2 - t1;
+    options.timings.totalMs = t2 - t0;
+    options.timings.boxes = rects.length;
+  }
+  return readingOrder(lines);
+}
+
+/** Reads a single, already-cropped text line (no detection); used to re-read an MRZ band. */
+export async function recogniseLine(image: RgbImage, box?: OcrBox): Promise<{ text: string; confidence: number }> {
+  const b = box ?? { x: 0, y: 0, width: image.width, height: image.height };
+  const rect: RotatedRect = { cx: b.x + b.width / 2, cy: b.y + b.height / 2, ux: 1, uy: 0, w: b.width, h: b.height, score: 1 };
+  const [res] = await recognise([cropForRecognition(image, rect)]);
+  return res;
+}

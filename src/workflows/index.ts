@@ -1,0 +1,1 @@
+// Every workflow the worker runs. Workflow code imports activity *types* only.

@@ -1,0 +1,89 @@
+// A running engine for one test file: its own task queue and worker, the real API on a
+// loopback port, and a fresh org with an API token. Clients talk to it over HTTP.
+import { randomUUID } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import { Unit } from '@unit-finance/unit-node-sdk';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, type Worker, type WorkerOptions } from '@temporalio/worker';
+import { inject } from 'vitest';
+import { createApp } from '../../src/api/app';
+import { createOrgWithToken } from '../../src/api/auth';
+import { loadConfig, type Config } from '../../src/config';
+import { connectDatabase } from '../../src/db/connection';
+import { installTemporalRuntime } from '../../src/temporal/runtime';
+import { createWorker } from '../../src/temporal/worker';
+
+installTemporalRuntime();
+
+export interface TestEngine {
+  baseUrl: string;
+  token: string;
+  orgId: string;
+  unit: Unit;
+  db: ReturnType<typeof connectDatabase>;
+  temporal: Client;
+  config: Config;
+  /** Another org on the same engine (tenant isolation). */
+  newOrg(): Promise<{ orgId: string; token: string; unit: Unit }>;
+  /** Calls the API with this org's token; returns status and parsed body. */
+  api(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; body: any; headers: Headers }>;
+  startWorker(): Promise<void>;
+  stopWorker(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function startTestEngine(env: Record<string, string> = {}, workerOptions: Partial<WorkerOptions> = {}): Promise<TestEngine> {
+  const config = loadConfig({ ...process.env, DATABASE_URL: inject('databaseUrl'), TEMPORAL_ADDRESS: inject('temporalAddress'), TEMPORAL_TASK_QUEUE: `test-${randomUUID()}`, ...env });
+  const db = connectDatabase(config.DATABASE_URL!, 4);
+  const connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS! });
+  const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
+  const nativeConnection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS! });
+
+  let worker: Worker | null = null;
+  let running: Promise<void> | null = null;
+  const startWorker = async () => {
+    worker = await createWorker({ connection: nativeConnection, namespace: config.TEMPORAL_NAMESPACE, taskQueue: config.TEMPORAL_TASK_QUEUE, db, config, workflowBundlePath: inject('workflowBundlePath'), options: workerOptions });
+    running = worker.run();
+  };
+  const stopWorker = async () => {
+    if (!worker) return;
+    worker.shutdown();
+    await running;
+    worker = null;
+  };
+  await startWorker();
+
+  const server = createApp({ db, temporal, config }).listen(0, '127.0.0.1');
+  await new Promise((r) => server.once('listening', r));
+  const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const { orgId, token } = await createOrgWithToken(db, `test org ${randomUUID()}`);
+
+  const api: TestEngine['api'] = async (method, path, body, headers = {}) => {
+    const res = await fetch(baseUrl + path, {
+      method,
+      headers: { authorization: `Bearer ${token}`, ...(body !== undefined && !(body instanceof FormData) && typeof body !== 'string' ? { 'content-type': 'application/vnd.api+json' } : {}), ...headers },
+      body: body === undefined ? undefined : body instanceof FormData || typeof body === 'string' || Buffer.isBuffer(body) ? (body as BodyInit) : JSON.stringify(body),
+    });
+    const text = await res.text();
+    let parsed: unknown = text;
+    try { parsed = JSON.parse(text); } catch { /* not JSON */ }
+    return { status: res.status, body: parsed, headers: res.headers };
+  };
+
+  return {
+    baseUrl, token, orgId, db, temporal, config, api, startWorker, stopWorker,
+    unit: new Unit(token, baseUrl),
+    async newOrg() {
+      const o = await createOrgWithToken(db, `other org ${randomUUID()}`);
+      return { ...o, unit: new Unit(o.token, baseUrl) };
+    },
+    async stop() {
+      server.closeAllConnections?.();
+      await new Promise((r) => server.close(r));
+      await stopWorker();
+      await nativeConnection.close();
+      await connection.close();
+      await db.destroy();
+    },
+  };
+}
