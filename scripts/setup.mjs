@@ -21,6 +21,7 @@ function ensureNodeModules() {
   const marker = join(root, 'node_modules', '.package-lock.json');
   const lock = join(root, 'package-lock.json');
   if (existsSync(marker) && statSync(marker).mtimeMs >= statSync(lock).mtimeMs) return;
+  if (process.env.SKIP_NPM_CI) return;
   log('installing npm dependencies (npm ci)');
   run('npm', ['ci', '--no-audit', '--no-fund']);
 }
@@ -74,7 +75,7 @@ function ensureModels() {
 if (import.meta.url === `file://${process.argv[1]}`) {
   try {
     ensureNodeModules();
-    ensureTemporalTools();
+    if (!process.env.SKIP_TEMPORAL_TOOLS) ensureTemporalTools();
     ensureModels();
   } catch (err) {
     log(`failed: ${err.message}`);

@@ -6,7 +6,8 @@
 // 320x240, so on request the image is also scanned in overlapping tiles and the boxes merged.
 import * as ort from 'onnxruntime-node';
 import { modelSession } from './modelFiles';
-import { cropResize, squareBox, type Box, type Raster } from './faceAlignment';
+import sharp from 'sharp';
+import { squareBox, type Box, type Raster } from './faceAlignment';
 
 export interface DetectedFace {
   /** Squared box (side = detector box height), clipped to the image, in image pixels. */
@@ -49,7 +50,13 @@ export function nms<T extends { rawBox: Box; score: number }>(items: T[], iouThr
 
 /** Runs the detector on one region of the image; boxes come back in image coordinates, before NMS. */
 async function detectRegion(img: Raster, region: Box, threshold: number): Promise<{ rawBox: Box; score: number }[]> {
-  const rgb = cropResize(img, region, IN_W, IN_H);
+  // libvips (SIMD, anti-aliased reduce) is ~3x faster than a JS resampler here.
+  const left = Math.round(region.x1), top = Math.round(region.y1);
+  const width = Math.round(region.x2) - left, height = Math.round(region.y2) - top;
+  region = { x1: left, y1: top, x2: left + width, y2: top + height };
+  let pipeline = sharp(img.data, { raw: { width: img.width, height: img.height, channels: 3 } });
+  if (width !== img.width || height !== img.height) pipeline = pipeline.extract({ left, top, width, height });
+  const rgb = await pipeline.resize(IN_W, IN_H, { fit: 'fill' }).raw().toBuffer();
   const plane = IN_W * IN_H;
   const input = new Float32Array(3 * plane);
   for (let i = 0; i < plane; i++) {
@@ -85,38 +92,10 @@ function tileRegions(W: number, H: number): Box[] {
   return tiles;
 }
 
-/**
- * Integer-factor box reduction so that the detector's input is at most ~2x smaller than the region
- * it is cut from: resampling 320x240 from the reduced raster is then a cheap bilinear lookup, and the
- * area averaging is paid once per image instead of once per tile.
- */
-function reduceForDetection(img: Raster): { src: Raster; f: number } {
-  const f = Math.floor(Math.min(img.width / IN_W, img.height / IN_H) / 1.5);
-  if (f < 2) return { src: img, f: 1 };
-  const w = Math.floor(img.width / f), h = Math.floor(img.height / f), W = img.width;
-  const data = Buffer.alloc(w * h * 3);
-  const row = new Uint32Array(w * 3);
-  const n = f * f;
-  for (let y = 0; y < h; y++) {
-    row.fill(0);
-    for (let dy = 0; dy < f; dy++) {
-      let p = ((y * f + dy) * W) * 3;
-      for (let x = 0, o = 0; x < w; x++, o += 3) {
-        let r = 0, g = 0, b = 0;
-        for (let dx = 0; dx < f; dx++, p += 3) { r += img.data[p]; g += img.data[p + 1]; b += img.data[p + 2]; }
-        row[o] += r; row[o + 1] += g; row[o + 2] += b;
-      }
-    }
-    const o = y * w * 3;
-    for (let i = 0; i < w * 3; i++) data[o + i] = Math.round(row[i] / n);
-  }
-  return { src: { data, width: w, height: h }, f };
-}
-
 /** Detects faces; returns them sorted by score (highest first), after NMS, with squared boxes. */
 export async function detectFaces(img: Raster, opts: DetectOptions = {}): Promise<DetectedFace[]> {
   const threshold = opts.scoreThreshold ?? DETECT_SCORE_THRESHOLD;
-  const { src, f } = reduceForDetection(img);
+  const src = img;
   const W = src.width, H = src.height;
   let cands = await detectRegion(src, { x1: 0, y1: 0, x2: W, y2: H }, threshold);
   // Tiles only help faces that are small in the frame: skip them when a large face was already found.
@@ -132,8 +111,5 @@ export async function detectFaces(img: Raster, opts: DetectOptions = {}): Promis
       cands = cands.concat(inner);
     }
   }
-  return nms(cands).map((c) => {
-    const rawBox = { x1: c.rawBox.x1 * f, y1: c.rawBox.y1 * f, x2: c.rawBox.x2 * f, y2: c.rawBox.y2 * f };
-    return { score: c.score, rawBox, box: squareBox(rawBox, img.width, img.height) };
-  });
+  return nms(cands).map((c) => ({ score: c.score, rawBox: c.rawBox, box: squareBox(c.rawBox, W, H) }));
 }

@@ -1,0 +1,63 @@
+// How stored events and webhooks look on the wire (Unit's shapes), shared by the API and the
+// delivery activity so a delivered event and GET /events/:id are the same resource.
+import type { Selectable } from 'kysely';
+import type { EventsTable, WebhookAttemptsTable, WebhooksTable } from '../../migrations/database';
+
+export interface EventResource {
+  type: string;
+  id: string;
+  attributes: { createdAt: string } & Record<string, unknown>;
+  relationships: Record<string, unknown>;
+}
+
+const iso = (d: Date | string) => (d instanceof Date ? d : new Date(d)).toISOString();
+
+export function eventResource(row: Pick<Selectable<EventsTable>, 'id' | 'type' | 'attributes' | 'relationships' | 'created_at'>): EventResource {
+  const { createdAt: _ignored, ...attributes } = (row.attributes ?? {}) as Record<string, unknown>;
+  return { type: row.type, id: String(row.id), attributes: { createdAt: iso(row.created_at), ...attributes }, relationships: row.relationships ?? {} };
+}
+
+/** The body POSTed to a webhook: Unit sends the same document for both content types. */
+export function webhookBody(event: EventResource): { data: EventResource[] } {
+  return { data: [event] };
+}
+
+export const WEBHOOK_CONTENT_TYPES = { Json: 'application/json', JsonAPI: 'application/vnd.api+json' } as const;
+
+export function webhookResource(row: Selectable<WebhooksTable>) {
+  return {
+    type: 'webhook' as const,
+    id: String(row.id),
+    attributes: {
+      createdAt: iso(row.created_at),
+      label: row.label,
+      url: row.url,
+      status: row.status,
+      contentType: row.content_type,
+      deliveryMode: row.delivery_mode,
+      includeResources: row.include_resources,
+      subscriptionType: row.subscription_type,
+      // Unit returns the secret in the resource (the SDK's Webhook type has it); it is never logged.
+      token: row.token,
+    },
+  };
+}
+
+export function deliveryResource(row: Selectable<WebhookAttemptsTable>) {
+  return {
+    type: 'webhookDelivery' as const,
+    id: String(row.id),
+    attributes: {
+      createdAt: iso(row.created_at),
+      attempt: row.attempt,
+      delivered: row.delivered,
+      statusCode: row.status_code,
+      error: row.error,
+      durationMs: row.duration_ms,
+    },
+    relationships: {
+      event: { data: { type: 'event', id: String(row.event_id) } },
+      webhook: { data: { type: 'webhook', id: String(row.webhook_id) } },
+    },
+  };
+}
