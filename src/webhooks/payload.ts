@@ -10,7 +10,8 @@ export interface EventResource {
   relationships: Record<string, unknown>;
 }
 
-const iso = (d: Date | string) => (d instanceof Date ? d : new Date(d)).toISOString();
+// Generated<Timestamp> columns select as Date (pg) but are typed loosely by the schema.
+const iso = (d: unknown) => (d instanceof Date ? d : new Date(String(d))).toISOString();
 
 export function eventResource(row: Pick<Selectable<EventsTable>, 'id' | 'type' | 'attributes' | 'relationships' | 'created_at'>): EventResource {
   const { createdAt: _ignored, ...attributes } = (row.attributes ?? {}) as Record<string, unknown>;

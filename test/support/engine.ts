@@ -12,6 +12,8 @@ import { loadConfig, type Config } from '../../src/config';
 import { connectDatabase } from '../../src/db/connection';
 import { installTemporalRuntime } from '../../src/temporal/runtime';
 import { createWorker } from '../../src/temporal/worker';
+import { temporalTestServerPath } from '../../src/temporal/devServer';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
 
 installTemporalRuntime();
 
@@ -32,12 +34,33 @@ export interface TestEngine {
   stop(): Promise<void>;
 }
 
-export async function startTestEngine(env: Record<string, string> = {}, workerOptions: Partial<WorkerOptions> = {}): Promise<TestEngine> {
+export interface TestEngineOptions {
+  env?: Record<string, string>;
+  workerOptions?: Partial<WorkerOptions>;
+  /** Run on Temporal's time-skipping test server (timers fire as soon as nothing else is pending). */
+  timeSkipping?: boolean;
+}
+
+export async function startTestEngine(optsOrEnv: TestEngineOptions | Record<string, string> = {}, legacyWorkerOptions: Partial<WorkerOptions> = {}): Promise<TestEngine & { testEnv?: TestWorkflowEnvironment }> {
+  const isOptions = ['env', 'workerOptions', 'timeSkipping'].some((k) => k in optsOrEnv);
+  const opts: TestEngineOptions = isOptions ? (optsOrEnv as TestEngineOptions) : { env: optsOrEnv as Record<string, string>, workerOptions: legacyWorkerOptions };
+  const { env = {}, workerOptions = {} } = opts;
   const config = loadConfig({ ...process.env, DATABASE_URL: inject('databaseUrl'), TEMPORAL_ADDRESS: inject('temporalAddress'), TEMPORAL_TASK_QUEUE: `test-${randomUUID()}`, ...env });
   const db = connectDatabase(config.DATABASE_URL!, 4);
-  const connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS! });
-  const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
-  const nativeConnection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS! });
+  let testEnv: TestWorkflowEnvironment | undefined;
+  let connection: Connection;
+  let temporal: Client;
+  let nativeConnection: NativeConnection;
+  if (opts.timeSkipping) {
+    testEnv = await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path: temporalTestServerPath() } } });
+    connection = testEnv.connection as unknown as Connection;
+    temporal = testEnv.client as unknown as Client;
+    nativeConnection = testEnv.nativeConnection;
+  } else {
+    connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS! });
+    temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
+    nativeConnection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS! });
+  }
 
   let worker: Worker | null = null;
   let running: Promise<void> | null = null;
@@ -71,7 +94,7 @@ export async function startTestEngine(env: Record<string, string> = {}, workerOp
   };
 
   return {
-    baseUrl, token, orgId, db, temporal, config, api, startWorker, stopWorker,
+    baseUrl, token, orgId, db, temporal, config, api, startWorker, stopWorker, testEnv,
     unit: new Unit(token, baseUrl),
     async newOrg() {
       const o = await createOrgWithToken(db, `other org ${randomUUID()}`);
@@ -81,8 +104,12 @@ export async function startTestEngine(env: Record<string, string> = {}, workerOp
       server.closeAllConnections?.();
       await new Promise((r) => server.close(r));
       await stopWorker();
-      await nativeConnection.close();
-      await connection.close();
+      if (testEnv) {
+        await testEnv.teardown();
+      } else {
+        await nativeConnection.close();
+        await connection.close();
+      }
       await db.destroy();
     },
   };
