@@ -249,11 +249,17 @@ export function renderFacesRocSvg(r: FaceEvalResult): string {
   const W = 880, H = 360, m = 50, pw = 360, ph = 260;
   const x0 = m, y0 = m;
   const fx = (far: number) => x0 + ((Math.log10(Math.max(far, 1e-4)) + 4) / 4) * pw;
-  const fy = (tar: number) => y0 + ph - tar * ph;
+  // Zoom the TAR axis to where the curve is (0.9..1 when it never drops below 0.9 for FAR >= 1e-4).
+  const minTar = Math.min(...r.all.roc.filter((p) => p.far >= 1e-4).map((p) => p.tar), ...r.standard.roc.filter((p) => p.far >= 1e-4).map((p) => p.tar));
+  const yMin = minTar >= 0.9 ? 0.9 : 0;
+  const fy = (tar: number) => y0 + ph - ((Math.max(tar, yMin) - yMin) / (1 - yMin)) * ph;
   const path = (roc: RocPoint[]) => roc.filter((p) => p.far > 0).map((p, i) => `${i ? 'L' : 'M'}${fx(p.far).toFixed(1)},${fy(p.tar).toFixed(1)}`).join(' ');
   const grid: string[] = [];
   for (let e = -4; e <= 0; e++) grid.push(`<line x1="${fx(10 ** e)}" y1="${y0}" x2="${fx(10 ** e)}" y2="${y0 + ph}" stroke="#ddd"/><text x="${fx(10 ** e)}" y="${y0 + ph + 16}" font-size="11" text-anchor="middle">1e${e}</text>`);
-  for (let t = 0; t <= 1.0001; t += 0.2) grid.push(`<line x1="${x0}" y1="${fy(t)}" x2="${x0 + pw}" y2="${fy(t)}" stroke="#ddd"/><text x="${x0 - 6}" y="${fy(t) + 4}" font-size="11" text-anchor="end">${t.toFixed(1)}</text>`);
+  for (let i = 0; i <= 5; i++) {
+    const t = yMin + ((1 - yMin) * i) / 5;
+    grid.push(`<line x1="${x0}" y1="${fy(t)}" x2="${x0 + pw}" y2="${fy(t)}" stroke="#ddd"/><text x="${x0 - 6}" y="${fy(t) + 4}" font-size="11" text-anchor="end">${t.toFixed(yMin ? 2 : 1)}</text>`);
+  }
   // histogram panel
   const hx0 = x0 + pw + 80, hw = 360;
   const h = r.histogram;

@@ -5,7 +5,7 @@
 // side of at most `maxSide` pixels. The pixel count is checked from the header before
 // any pixel is decoded, so a decompression bomb (e.g. a 30000x30000 PNG of a few KB)
 // is refused without allocating its raster.
-import sharp from 'sharp';
+import sharp, { type Metadata } from 'sharp';
 
 export type ImageFormat = 'jpeg' | 'png' | 'webp' | 'heif';
 
@@ -50,7 +50,7 @@ export async function decodeImage(bytes: Buffer, opts: { maxSide?: number } = {}
   }
 
   // Header only: format and dimensions, no pixel decoding.
-  let meta: sharp.Metadata;
+  let meta: Metadata;
   try {
     meta = await sharp(bytes, { limitInputPixels: false }).metadata();
   } catch {
