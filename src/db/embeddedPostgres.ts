@@ -7,6 +7,88 @@ import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 
 export interface EmbeddedPostgres { url: string; stop(): Promise<void> }
 
+type OnData = (data: Uint8Array) => void;
+interface Batch { handlerId: number; messages: Uint8Array[]; onData: OnData; resolve(n: number): void; reject(e: unknown): void }
+
+// Extended-query messages that a client sends ahead of its Sync: Parse, Bind, Describe, Execute, Close.
+const HELD_UNTIL_SYNC = new Set([0x50, 0x42, 0x44, 0x45, 0x43]);
+
+/**
+ * PGlite is one session. pglite-socket's own queue runs each protocol message as its own
+ * job, so with several pooled connections one query's Parse/Bind/Execute interleave with
+ * another's (wrong rows, "portal does not exist"). This queue runs everything a connection
+ * sends up to its Sync (or a simple Query) as one exclusive batch, and while a connection
+ * holds an open transaction only that connection's batches run.
+ */
+class ProtocolBatchQueue {
+  private held = new Map<number, Uint8Array[]>();
+  private ready: Batch[] = [];
+  private running = false;
+  private owner: number | null = null;
+
+  constructor(private readonly db: PGlite) {}
+
+  enqueue(handlerId: number, message: Uint8Array, onData: OnData): Promise<number> {
+    const messages = this.held.get(handlerId) ?? [];
+    messages.push(message);
+    if (HELD_UNTIL_SYNC.has(message[0])) {
+      this.held.set(handlerId, messages);
+      return Promise.resolve(0);
+    }
+    this.held.delete(handlerId);
+    return new Promise((resolve, reject) => {
+      this.ready.push({ handlerId, messages, onData, resolve, reject });
+      void this.pump();
+    });
+  }
+
+  private async pump(): Promise<void> {
+    if (this.running) return;
+    this.running = true;
+    try {
+      while (this.ready.length > 0) {
+        let index = 0;
+        if (this.owner !== null && this.db.isInTransaction()) {
+          index = this.ready.findIndex((b) => b.handlerId === this.owner);
+          if (index === -1) break; // the transaction's owner has not sent its next batch yet
+        }
+        const batch = this.ready.splice(index, 1)[0];
+        let bytes = 0;
+        try {
+          await this.db.runExclusive(async () => {
+            for (const m of batch.messages) {
+              await this.db.execProtocolRawStream(m, { onRawData: (d: Uint8Array) => { bytes += d.length; batch.onData(d); } });
+            }
+          });
+          this.owner = batch.handlerId;
+          batch.resolve(bytes);
+        } catch (err) {
+          batch.reject(err);
+        }
+      }
+    } finally {
+      this.running = false;
+    }
+  }
+
+  getQueueLength() { return this.ready.length; }
+
+  clearQueueForHandler(handlerId: number) {
+    this.held.delete(handlerId);
+    this.ready = this.ready.filter((b) => {
+      if (b.handlerId !== handlerId) return true;
+      b.reject(new Error('Handler disconnected'));
+      return false;
+    });
+  }
+
+  async clearTransactionIfNeeded(handlerId: number) {
+    if (this.owner === handlerId && this.db.isInTransaction()) await this.db.exec('ROLLBACK');
+    if (this.owner === handlerId) this.owner = null;
+    void this.pump();
+  }
+}
+
 export async function startEmbeddedPostgres(dataDir: string | 'memory', port = 0): Promise<EmbeddedPostgres> {
   let location: string | undefined;
   if (dataDir !== 'memory') {
@@ -14,8 +96,8 @@ export async function startEmbeddedPostgres(dataDir: string | 'memory', port = 0
     mkdirSync(location, { recursive: true });
   }
   const db = await PGlite.create(location);
-  // PGlite is single-session; the server multiplexes connections and keeps a transaction on its connection.
-  const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port, maxConnections: 64 } as ConstructorParameters<typeof PGLiteSocketServer>[0]);
+  const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port, maxConnections: 100 } as ConstructorParameters<typeof PGLiteSocketServer>[0]);
+  (server as unknown as { queryQueue: ProtocolBatchQueue }).queryQueue = new ProtocolBatchQueue(db);
   await server.start();
   const actual = (server as unknown as { port: number }).port;
   return {
