@@ -76,7 +76,7 @@ const KEYWORDS: Keyword[] = [
   { pattern: /NOTADRIVER|NONDRIVER|NOTVALIDFORDRIVING|IDENTIFICATIONONLY/, label: 'NOT A DRIVER LICENSE', type: 'identification', weight: 6 },
   // residence
   { pattern: /RESIDENCEPERMIT|RESIDENTPERMIT|TITREDESEJOUR|AUFENTHALTSTITEL|AUFENTHALTSERLAUBNIS|PERMESSODISOGGIORNO|PERMISODERESIDENCIA|VERBLIJFSDOCUMENT|KARTAPOBYTU/, label: 'RESIDENCE PERMIT', type: 'residence', weight: 6 },
-  { pattern: /PERMANENTRESIDENT|RESIDENTCARD|RESIDENTIDENTITY|GREENCARD|NONPERMANENTRESIDENT|RESIDENTE/, label: 'RESIDENT CARD', type: 'residence', weight: 6 },
+  { pattern: /PERMANENTRESIDEN|RESIDENTCARD|RESIDENTIDENTITY|GREENCARD|NONPERMANENTRESIDENT|RESIDENTE/, label: 'RESIDENT CARD', type: 'residence', weight: 6 },
   // visa and negatives
   { pattern: /\bVISA\b|VISAS|IMMIGRANTVISA|SCHENGEN/, label: 'VISA', type: 'visa', weight: 3 },
   { pattern: /INVOICE|FACTURE|CARTEVITALE|ASSURANCEMALADIE|VALIDTHRU|DEBIT|CREDITCARD|MASTERCARD|TOTALDUE|AMOUNTDUE/, label: 'non-identity (invoice/health/payment card)', type: 'negative', weight: 4 },
@@ -138,6 +138,8 @@ export function classifyDocument(
 ): DocumentClassification {
   const lines = ocrLines.map((l) => (typeof l === 'string' ? l : l.text));
   const text = lines.map(compact).join('\n');
+  // Everything joined: keywords split over two boxes ("IDENTIFICATION" / "CARD") still match.
+  const joined = text.replace(/\n/g, '');
   // Same text with single spaces between words, for patterns anchored with \b.
   const spaced = lines
     .map((l) => l.normalize('NFD').replace(/[\u0300-\u036f]/g, '').toUpperCase().replace(/[^A-Z0-9']+/g, ' ').trim())
@@ -161,9 +163,10 @@ export function classifyDocument(
     } else if (c0 === 'V') {
       scores.visa += w;
       evidence.push(`mrz document code ${code} (visa), ${mrz.format}`);
-    } else if (/^(IR|AR|RP|CR|RT|IP)$/.test(code) || (c0 === 'C' && mrz.issuingCountry === 'USA')) {
+    } else if (/^(IR|AR|RP|CR|RT)$/.test(code) || ('IAC'.includes(c0) && mrz.format === 'TD1' && mrz.issuingCountry === 'USA')) {
+      // The US issues no national ID card: its TD1 cards are immigration documents (green card, EAD).
       scores.residence += w;
-      evidence.push(`mrz document code ${code} (residence permit)`);
+      evidence.push(`mrz document code ${code}${mrz.issuingCountry === 'USA' ? ' on a US TD1 card' : ''} (residence permit)`);
     } else if ('IAC'.includes(c0)) {
       scores.identification += w * 0.75; // residence cards also use I/A/C codes: keywords can still win
       evidence.push(`mrz document code ${code} (identity card), ${mrz.format}`);
@@ -179,9 +182,25 @@ export function classifyDocument(
     else if ('IAC'.includes(mrz.documentCode[0] ?? '')) scores.identification += 1.5;
   }
 
+  // 1b. No parsable MRZ but an MRZ-style first line ("P<GBR...", "I<FRA...", "IDESP...").
+  if (!mrzTrusted) {
+    for (const l of lines) {
+      const n = l.toUpperCase().replace(/\s+/g, '');
+      const m = /^([PIACV])([A-Z<])([A-Z<]{3})[A-Z<]{10,}/.exec(n);
+      if (!m || !n.includes('<<')) continue;
+      const cc = m[3].replace(/<+$/, '');
+      if (!ICAO_COUNTRY_CODES.has(cc)) continue;
+      const t = m[1] === 'P' ? 'passport' : m[1] === 'V' ? 'visa' : 'identification';
+      scores[t] += 3;
+      evidence.push(`MRZ-style header ${m[1]}${m[2]}${m[3]} (check digits unreadable)`);
+      if (!country) country = ALPHA3_BY_ICAO[cc] ?? cc;
+      break;
+    }
+  }
+
   // 2. Keywords.
   for (const k of KEYWORDS) {
-    if (k.pattern.test(text) || k.pattern.test(spaced)) {
+    if (k.pattern.test(text) || k.pattern.test(spaced) || k.pattern.test(joined)) {
       scores[k.type] += k.weight;
       evidence.push(`keyword ${k.label}`);
     }
@@ -212,6 +231,12 @@ export function classifyDocument(
         break;
       }
     }
+  }
+
+  // Residence cards are identity cards for residents: a residence keyword beats generic identity cues.
+  if (scores.residence >= 6 && scores.identification > scores.residence) {
+    evidence.push('residence keyword overrides identity-card cues');
+    scores.residence = scores.identification + 1;
   }
 
   // Decide.

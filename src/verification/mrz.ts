@@ -3,9 +3,11 @@
 // findMrz() locates MRZ lines in OCR output (tolerating typical OCR
 // confusions), parseMrz() parses already-separated lines. Formats: TD3
 // (passports, 2x44), TD2 (2x36), TD1 (ID cards, 3x30) and the visa variants
-// MRV-A (2x44) / MRV-B (2x36), which have no composite check digit.
+// MRV-A (2x44) / MRV-B (2x36), which have no composite check digit, and the
+// pre-2021 French national ID card ('FR-CNI', 2x36, not ICAO: no expiry date,
+// no nationality field).
 
-export type MrzFormat = 'TD1' | 'TD2' | 'TD3' | 'MRVA' | 'MRVB';
+export type MrzFormat = 'TD1' | 'TD2' | 'TD3' | 'MRVA' | 'MRVB' | 'FR-CNI';
 
 export interface MrzCheckDigits {
   documentNumber: boolean;
@@ -43,7 +45,7 @@ export interface MrzResult {
 }
 
 /** Line lengths per format. */
-export const MRZ_LINE_LENGTH: Record<MrzFormat, number> = { TD1: 30, TD2: 36, TD3: 44, MRVA: 44, MRVB: 36 };
+export const MRZ_LINE_LENGTH: Record<MrzFormat, number> = { TD1: 30, TD2: 36, TD3: 44, MRVA: 44, MRVB: 36, 'FR-CNI': 36 };
 
 /** ICAO 9303 codes: ISO 3166-1 alpha-3 plus the ICAO-specific ones. */
 export const ICAO_COUNTRY_CODES: ReadonlySet<string> = new Set(
@@ -104,12 +106,6 @@ const LETTER_TO_DIGIT: Record<string, string> = {
   O: '0', Q: '0', D: '0', U: '0', C: '0', I: '1', L: '1', J: '1', T: '1', Z: '2', S: '5', G: '6', B: '8', A: '4', E: '8',
 };
 const DIGIT_TO_LETTER: Record<string, string> = { '0': 'O', '1': 'I', '2': 'Z', '4': 'A', '5': 'S', '6': 'G', '8': 'B' };
-/** Characters that OCR swaps in alphanumeric fields (document numbers). */
-const AMBIGUOUS: Record<string, string[]> = {
-  '0': ['O', 'D', 'Q'], O: ['0', 'D', 'Q'], D: ['0', 'O'], Q: ['0', 'O'],
-  '1': ['I', 'L'], I: ['1', 'L'], L: ['1', 'I'],
-  '2': ['Z'], Z: ['2'], '5': ['S'], S: ['5'], '8': ['B'], B: ['8'], '6': ['G'], G: ['6'],
-};
 
 function toDigits(field: string): string {
   return field.replace(/[A-Z]/g, (c) => LETTER_TO_DIGIT[c] ?? c);
@@ -153,41 +149,56 @@ function fixNumeric(name: string, value: string, check: string, corrections: str
   return { value, check, ok: false };
 }
 
-/** Alphanumeric field (document number): tries look-alike swaps, fewest first, accepted only if the check digit validates. */
+const isDigit = (c: string | undefined) => !!c && c >= '0' && c <= '9';
+const isLetter = (c: string | undefined) => !!c && c >= 'A' && c <= 'Z';
+
+/**
+ * Alphanumeric field (document number): tries digit<->letter look-alike swaps
+ * (0/O, 1/I, 5/S, 8/B, 2/Z, 6/G) at positions where the character breaks the
+ * letter/digit pattern of its neighbours (e.g. 'O' between digits). A fix is
+ * accepted only if the check digit then validates and exactly one candidate does.
+ */
 function fixAlphanumeric(name: string, value: string, check: string, corrections: string[]): Fixed {
   if (checkDigitMatches(value, check)) return { value, check, ok: true };
   const checks = [check];
-  if (/[A-Z]/.test(check) && LETTER_TO_DIGIT[check]) checks.push(LETTER_TO_DIGIT[check]);
-  const positions = [...value].map((c, i) => (AMBIGUOUS[c] ? i : -1)).filter((i) => i >= 0).slice(0, 8);
-  for (let swaps = 0; swaps <= Math.min(2, positions.length); swaps++) {
-    const hits: string[] = [];
-    let hitCheck = '';
-    const recurse = (start: number, left: number, cur: string[]) => {
-      if (left === 0) {
-        const v = cur.join('');
-        for (const c of checks) {
-          if (checkDigitMatches(v, c)) {
-            if (!hits.includes(v)) hits.push(v);
-            hitCheck = c;
-          }
-        }
-        return;
-      }
-      for (let k = start; k < positions.length; k++) {
-        const p = positions[k];
-        const orig = cur[p];
-        for (const alt of AMBIGUOUS[orig]) {
-          cur[p] = alt;
-          recurse(k + 1, left - 1, cur);
-        }
-        cur[p] = orig;
-      }
-    };
-    recurse(0, swaps, [...value]);
-    // Accept only an unambiguous fix.
+  if (isLetter(check) && LETTER_TO_DIGIT[check]) checks.push(LETTER_TO_DIGIT[check]);
+  const chars = [...value];
+  const options: Array<{ pos: number; alts: string[] }> = [];
+  chars.forEach((c, i) => {
+    const prev = chars[i - 1], next = chars[i + 1];
+    const neighbourDigit = isDigit(prev) || isDigit(next);
+    const neighbourLetter = isLetter(prev) || isLetter(next);
+    if (isLetter(c) && neighbourDigit && !(isLetter(prev) && isLetter(next)) && LETTER_TO_DIGIT[c] && 'OQDIZSBGL'.includes(c)) {
+      options.push({ pos: i, alts: [LETTER_TO_DIGIT[c]] });
+    } else if (isDigit(c) && neighbourLetter && !(isDigit(prev) && isDigit(next)) && DIGIT_TO_LETTER[c]) {
+      options.push({ pos: i, alts: [DIGIT_TO_LETTER[c]] });
+    }
+  });
+  // Check digit itself read as a letter (e.g. 'O' for 0) with the field intact.
+  for (const c of checks.slice(1)) {
+    if (checkDigitMatches(value, c)) {
+      corrections.push(`${name}: check digit ${check} -> ${c}`);
+      return { value, check: c, ok: true };
+    }
+  }
+  const limited = options.slice(0, 6);
+  // Fewest swaps first; at a given count the fix must be unique.
+  for (let want = 1; want <= 2; want++) {
+    const hits: Array<{ v: string; c: string }> = [];
+    for (let mask = 1; mask < 1 << limited.length; mask++) {
+      let bits = 0;
+      for (let m = mask; m; m >>= 1) bits += m & 1;
+      if (bits !== want) continue;
+      const cur = [...chars];
+      limited.forEach((o, k) => {
+        if (mask & (1 << k)) cur[o.pos] = o.alts[0];
+      });
+      const v = cur.join('');
+      for (const c of checks) if (checkDigitMatches(v, c)) hits.push({ v, c });
+    }
     if (hits.length === 1) {
-      if (hits[0] !== value || hitCheck !== check) corrections.push(`${name}: ${value}${check} -> ${hits[0]}${hitCheck}`);
-      return { value: hits[0], check: hitCheck, ok: true };
+      corrections.push(`${name}: ${value}${check} -> ${hits[0].v}${hits[0].c}`);
+      return { value: hits[0].v, check: hits[0].c, ok: true };
     }
     if (hits.length > 1) break;
   }
@@ -245,7 +256,11 @@ function sexOf(c: string): 'M' | 'F' | 'X' {
 function formatFor(lines: string[]): MrzFormat | null {
   if (lines.length === 3 && lines.every((l) => l.length === 30)) return 'TD1';
   if (lines.length === 2 && lines.every((l) => l.length === 44)) return lines[0][0] === 'V' ? 'MRVA' : 'TD3';
-  if (lines.length === 2 && lines.every((l) => l.length === 36)) return lines[0][0] === 'V' ? 'MRVB' : 'TD2';
+  if (lines.length === 2 && lines.every((l) => l.length === 36)) {
+    // Old French ID card: "IDFRA" + surname, line 2 = 12-char number, check, given names (14), birth date.
+    if (lines[0].startsWith('IDFRA') && /^[A-Z<]{12}$/.test(toLetters(lines[1].slice(13, 25)))) return 'FR-CNI';
+    return lines[0][0] === 'V' ? 'MRVB' : 'TD2';
+  }
   return null;
 }
 
@@ -266,6 +281,42 @@ export function parseMrz(rawLines: string[], today: Date = new Date()): MrzResul
   let nameField: string, docNo: Fixed, dob: Fixed, exp: Fixed, natRaw: string, sexRaw: string, optionalData: string;
   const checkDigits: MrzCheckDigits = { documentNumber: false, dateOfBirth: false, expirationDate: false };
   let l1 = lines[0], l2 = lines[1], l3 = lines[2] ?? '';
+
+  if (format === 'FR-CNI') {
+    // Line 1: IDFRA + surname(25) + office(6). Line 2: number(12) check given(14) dob(6) check sex composite.
+    docNo = fixAlphanumeric('documentNumber', l2.slice(0, 12), l2[12], corrections);
+    dob = fixNumeric('dateOfBirth', l2.slice(27, 33), l2[33], corrections);
+    exp = { value: '', check: '', ok: true }; // the card carries no expiry date in its MRZ
+    l2 = docNo.value + docNo.check + l2.slice(13, 27) + dob.value + dob.check + l2.slice(34);
+    const surname = toLetters(l1.slice(5, 30)).replace(/<+$/, '').replace(/<+/g, ' ').trim();
+    const given = toLetters(l2.slice(13, 27)).replace(/<+$/, '').split('<<').map((g) => g.replace(/<+/g, ' ').trim()).filter(Boolean).join(' ');
+    let compositeCheck = l2[35];
+    let compositeOk = checkDigitMatches(l1 + l2.slice(0, 35), compositeCheck);
+    if (!compositeOk && LETTER_TO_DIGIT[compositeCheck] && checkDigitMatches(l1 + l2.slice(0, 35), LETTER_TO_DIGIT[compositeCheck])) {
+      compositeCheck = LETTER_TO_DIGIT[compositeCheck];
+      corrections.push(`composite: ${l2[35]} -> ${compositeCheck}`);
+      l2 = l2.slice(0, 35) + compositeCheck;
+      compositeOk = true;
+    }
+    const checkDigitsCni: MrzCheckDigits = { documentNumber: docNo.ok, dateOfBirth: dob.ok, expirationDate: true, composite: compositeOk };
+    return {
+      format,
+      lines: [l1, l2],
+      documentCode: documentCode,
+      issuingCountry,
+      surname,
+      givenNames: given,
+      documentNumber: docNo.value.replace(/<+/g, ''),
+      nationality: 'FRA',
+      dateOfBirth: mrzDateToIso(dob.value, 'birth', today),
+      sex: sexOf(l2[34]),
+      expirationDate: null,
+      optionalData: l1.slice(30, 36).replace(/<+/g, ''),
+      checkDigits: checkDigitsCni,
+      valid: docNo.ok && dob.ok && compositeOk,
+      corrections,
+    };
+  }
 
   if (format === 'TD1') {
     nameField = l3;
@@ -478,7 +529,7 @@ export function findMrz(ocrLines: Array<string | MrzTextLine>, today: Date = new
   ];
   for (const { n, len } of shapes) {
     for (let i = 0; i + n <= cands.length; i++) {
-      const window = cands.slice(i, i + n);
+      for (const window of [cands.slice(i, i + n), cands.slice(i, i + n).reverse()]) {
       // Long filler runs lose '<' most often, so allow a larger shortfall for lines ending in fillers.
       if (!window.every((l) => Math.abs(l.length - len) <= 5 || (l.length < len && len - l.length <= 12 && l.endsWith('<<')))) continue;
       const variants = window.map((l) => lengthVariants(l, len));
@@ -496,6 +547,7 @@ export function findMrz(ocrLines: Array<string | MrzTextLine>, today: Date = new
           bestScore = s;
           best = r;
         }
+      }
       }
     }
   }
