@@ -2,6 +2,10 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../../migrations/database';
 import type { Config } from '../config';
+import { createApplicationActivities } from './applications';
+import { createEventActivities } from './events';
+import { createWebhookDeliveryActivities } from './webhookDelivery';
+import { createVerificationActivities } from './verification';
 
 export interface ActivityDeps {
   db: Kysely<Database>;
@@ -11,6 +15,10 @@ export interface ActivityDeps {
 
 export function createActivities(deps: ActivityDeps) {
   return {
+    ...createApplicationActivities(deps),
+    ...createEventActivities(deps),
+    ...createWebhookDeliveryActivities(deps),
+    ...createVerificationActivities(deps),
   };
 }
 

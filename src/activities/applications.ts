@@ -1,0 +1,161 @@
+// Activities of the application and person workflows: every database read and write they need.
+// Inputs and outputs are ids, statuses and reason codes; personal data stays in the database.
+import { sql } from 'kysely';
+import { DEFAULT_EVALUATION_RULES, evaluateApplicationRules, type EvaluationRules } from '../applications/evaluationRules';
+import { documentDescription, personLabel, requiredDocumentTypes, type EvaluationParams } from '../applications/requiredDocuments';
+import { DEFAULT_SELFIE_THRESHOLDS, evaluateSelfie, type SelfieThresholds, type VerificationJobResult } from '../applications/selfieEvaluation';
+import type {
+  ApplicationStatus, DocumentStatus, PersonRole, PersonStatus, RequiredDocument, VerifyDocumentOutcome, VerifyDocumentRequest,
+} from '../workflows/applicationTypes';
+import type { ActivityDeps } from './index';
+
+export interface EvaluatedPerson { personId: string; role: PersonRole; position: number; documents: RequiredDocument[] }
+export interface EvaluateApplicationResult {
+  outcome: 'Continue' | 'Denied' | 'PendingReview';
+  reasonCode: string | null;
+  persons: EvaluatedPerson[];
+}
+
+export interface SetApplicationStatusInput {
+  applicationId: string;
+  orgId: string;
+  status: ApplicationStatus;
+  reasonCode?: string | null;
+  /** Free text (reviewer's or partner's reason). Undefined keeps the stored reason. */
+  reason?: string | null;
+  /** The person whose denial denies the application: the reason names them. */
+  deniedPersonId?: string | null;
+  decidedBy?: string | null;
+}
+
+export interface ApplicationActivityOptions { rules?: Partial<EvaluationRules>; selfieThresholds?: SelfieThresholds; today?: () => string }
+
+const OPEN_STATUSES: ApplicationStatus[] = ['Pending', 'AwaitingDocuments', 'PendingReview'];
+
+export function createApplicationActivities(deps: Pick<ActivityDeps, 'db'> & Partial<ActivityDeps>, options: ApplicationActivityOptions = {}) {
+  const { db } = deps;
+  const rules = { ...DEFAULT_EVALUATION_RULES, ...options.rules };
+  const thresholds = options.selfieThresholds ?? DEFAULT_SELFIE_THRESHOLDS;
+  const today = options.today ?? (() => new Date().toISOString().slice(0, 10));
+
+  return {
+    /**
+     * The initial evaluation: rules (age, ID-theft score, duplicate identity) and, when the
+     * application continues, the documents each person must provide. Idempotent: a retry
+     * returns the documents created by the first attempt.
+     */
+    async evaluateApplication(input: { applicationId: string; orgId: string }): Promise<EvaluateApplicationResult> {
+      return db.transaction().execute(async (trx) => {
+        const app = await trx.selectFrom('applications').select(['id', 'attributes', 'type'])
+          .where('id', '=', input.applicationId).where('org_id', '=', input.orgId).forUpdate().executeTakeFirstOrThrow();
+        const persons = await trx.selectFrom('application_persons').selectAll()
+          .where('application_id', '=', input.applicationId).where('org_id', '=', input.orgId).orderBy('id').execute();
+        const dups = await trx.selectFrom('application_persons as p').innerJoin('applications as a', 'a.id', 'p.application_id')
+          .select('p.identity_key').where('p.org_id', '=', input.orgId).where('a.org_id', '=', input.orgId)
+          .where('p.application_id', '<>', input.applicationId).where('a.status', 'in', OPEN_STATUSES)
+          .where('p.identity_key', 'in', persons.map((p) => p.identity_key)).execute();
+        const dupKeys = new Set(dups.map((d) => d.identity_key));
+        const attrs = app.attributes as { idTheftScore?: number };
+        const result = evaluateApplicationRules({
+          idTheftScore: app.type === 'individualApplication' ? attrs.idTheftScore : null,
+          persons: persons.map((p) => ({ personId: p.id, label: personLabel(p.role, p.position, p.full_name), dateOfBirth: p.date_of_birth, hasDuplicateIdentity: dupKeys.has(p.identity_key) })),
+        }, today(), rules);
+
+        if (result.outcome !== 'Continue') {
+          await trx.updateTable('applications').set({ decision_reason: result.reason, decision_reason_code: result.reasonCode, updated_at: sql`now()` })
+            .where('id', '=', input.applicationId).where('org_id', '=', input.orgId).execute();
+          if (result.personId && result.outcome === 'Denied') {
+            await trx.updateTable('application_persons').set({ status: 'Denied', reason: result.reason, reason_code: result.reasonCode })
+              .where('id', '=', result.personId).where('org_id', '=', input.orgId).execute();
+          }
+          return { outcome: result.outcome, reasonCode: result.reasonCode, persons: persons.map((p) => ({ personId: p.id, role: p.role, position: p.position, documents: [] })) };
+        }
+
+        let docs = await trx.selectFrom('application_documents').select(['id', 'person_id', 'document_type'])
+          .where('application_id', '=', input.applicationId).where('org_id', '=', input.orgId).orderBy('id').execute();
+        if (docs.length === 0) {
+          const rows = persons.flatMap((p) => requiredDocumentTypes(p.evaluation_params as EvaluationParams, p.us_person).map((t) => ({
+            application_id: input.applicationId, org_id: input.orgId, person_id: p.id, document_type: t, status: 'Required',
+            description: documentDescription(t, p.role), name: p.full_name, reason: null, reason_code: null,
+            front_content_type: null, front_file: null, back_content_type: null, back_file: null, verification_job_id: null,
+          })));
+          if (rows.length) docs = await trx.insertInto('application_documents').values(rows).returning(['id', 'person_id', 'document_type']).execute();
+        }
+        return {
+          outcome: 'Continue',
+          reasonCode: null,
+          persons: persons.map((p) => ({
+            personId: p.id, role: p.role, position: p.position,
+            documents: docs.filter((d) => String(d.person_id) === p.id).map((d) => ({ documentId: d.id, documentType: d.document_type as RequiredDocument['documentType'] })),
+          })),
+        };
+      });
+    },
+
+    /** Records an application status (and what it implies for its persons and documents). */
+    async setApplicationStatus(input: SetApplicationStatusInput): Promise<void> {
+      await db.transaction().execute(async (trx) => {
+        let reason = input.reason;
+        if (input.deniedPersonId) {
+          const p = await trx.selectFrom('application_persons').select(['role', 'position', 'full_name', 'reason_code'])
+            .where('id', '=', input.deniedPersonId).where('org_id', '=', input.orgId).executeTakeFirst();
+          if (p) reason = `${personLabel(p.role, p.position, p.full_name)}: ${input.reasonCode ?? p.reason_code ?? 'denied'}`;
+        }
+        await trx.updateTable('applications').set({
+          status: input.status,
+          updated_at: sql`now()`,
+          ...(reason !== undefined ? { decision_reason: reason } : {}),
+          ...(input.reasonCode !== undefined ? { decision_reason_code: input.reasonCode } : {}),
+          ...(input.decidedBy !== undefined ? { decided_by: input.decidedBy } : {}),
+        }).where('id', '=', input.applicationId).where('org_id', '=', input.orgId).execute();
+        if (input.status === 'Approved') {
+          // A reviewer's approval approves every person and every document awaiting review.
+          await trx.updateTable('application_persons').set({ status: 'Approved' })
+            .where('application_id', '=', input.applicationId).where('org_id', '=', input.orgId).where('status', '<>', 'Denied').execute();
+          await trx.updateTable('application_documents').set({ status: 'Approved', updated_at: sql`now()` })
+            .where('application_id', '=', input.applicationId).where('org_id', '=', input.orgId).where('status', '=', 'PendingReview').execute();
+        }
+      });
+    },
+
+    async setPersonStatus(input: { personId: string; orgId: string; status: PersonStatus; reasonCode?: string | null }): Promise<void> {
+      await db.updateTable('application_persons').set({ status: input.status, ...(input.reasonCode !== undefined ? { reason_code: input.reasonCode } : {}) })
+        .where('id', '=', input.personId).where('org_id', '=', input.orgId).execute();
+    },
+
+    /**
+     * Evaluates a completed verification job for a SelfieVerification document: claims the job
+     * (a job verifies one document, once), applies thresholds and the supported-document rule,
+     * and records the document's new status. Retry-safe: a job already claimed by this very
+     * document is evaluated again to the same outcome.
+     */
+    async verifySelfieDocument(input: VerifyDocumentRequest & { applicationId: string; orgId: string }): Promise<VerifyDocumentOutcome> {
+      return db.transaction().execute(async (trx) => {
+        const doc = await trx.selectFrom('application_documents as d').innerJoin('application_persons as p', 'p.id', 'd.person_id')
+          .select(['d.id', 'd.document_type', 'd.status', 'd.verification_job_id', 'p.us_person'])
+          .where('d.id', '=', input.documentId).where('d.application_id', '=', input.applicationId).where('d.org_id', '=', input.orgId)
+          .forUpdate().executeTakeFirst();
+        if (!doc) return { ok: false, error: 'document_not_found' };
+        const retry = doc.verification_job_id === input.jobId;
+        if (doc.document_type !== 'SelfieVerification' || (!retry && !['Required', 'Invalid'].includes(doc.status))) return { ok: false, error: 'document_not_verifiable' };
+
+        const claimed = await trx.updateTable('verification_jobs').set({ used_by_document_id: input.documentId })
+          .where('id', '=', input.jobId).where('org_id', '=', input.orgId).where('status', '=', 'completed')
+          .where((eb) => eb.or([eb('used_by_document_id', 'is', null), eb('used_by_document_id', '=', input.documentId)]))
+          .returning(['result', 'used_by_document_id']).executeTakeFirst();
+        if (!claimed) {
+          const job = await trx.selectFrom('verification_jobs').select(['status', 'used_by_document_id']).where('id', '=', input.jobId).where('org_id', '=', input.orgId).executeTakeFirst();
+          if (!job) return { ok: false, error: 'job_not_found' };
+          if (job.status === 'pending') return { ok: false, error: 'job_not_completed' };
+          if (job.status === 'failed') return { ok: false, error: 'job_failed' };
+          return { ok: false, error: 'job_already_used' };
+        }
+        const e = evaluateSelfie(claimed.result as unknown as VerificationJobResult, { usPerson: doc.us_person }, thresholds);
+        await trx.updateTable('application_documents').set({
+          status: e.documentStatus, reason: e.reason, reason_code: e.reasonCode, verification_job_id: input.jobId, updated_at: sql`now()`,
+        }).where('id', '=', input.documentId).where('org_id', '=', input.orgId).execute();
+        return { ok: true, documentStatus: e.documentStatus as DocumentStatus, reasonCode: e.reasonCode, personOutcome: e.verdict };
+      });
+    },
+  };
+}

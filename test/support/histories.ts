@@ -1,0 +1,16 @@
+// Recorded workflow histories for the replay test. Run a suite with RECORD_HISTORIES=1 to
+// (re)write them; commit the JSON so every later change to workflow code is replayed
+// against what real executions recorded.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Client } from '@temporalio/client';
+
+export const HISTORIES_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'histories');
+
+export async function recordHistory(temporal: Client, workflowId: string, name: string): Promise<void> {
+  if (process.env.RECORD_HISTORIES !== '1') return;
+  const history = await temporal.workflow.getHandle(workflowId).fetchHistory();
+  mkdirSync(HISTORIES_DIR, { recursive: true });
+  writeFileSync(join(HISTORIES_DIR, `${name}.json`), JSON.stringify(history, null, 1));
+}
