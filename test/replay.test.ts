@@ -2,6 +2,7 @@
 // test/support/histories.ts) replays against today's workflow code without a nondeterminism error.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { Worker } from '@temporalio/worker';
 import { describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
@@ -15,7 +16,7 @@ describe('workflow replay of recorded histories', () => {
   });
 
   it.each(files)('replays %s deterministically', async (file) => {
-    const history = JSON.parse(readFileSync(join(HISTORIES_DIR, file), 'utf8'));
+    const history = historyFromJSON(JSON.parse(readFileSync(join(HISTORIES_DIR, file), 'utf8')));
     await expect(
       Worker.runReplayHistory({ workflowBundle: { codePath: inject('workflowBundlePath') }, replayName: file }, history),
     ).resolves.toBeUndefined();

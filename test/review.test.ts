@@ -3,6 +3,7 @@
 import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { reviewUpdate } from '../src/workflows/applicationTypes';
+import { recordHistory } from './support/histories';
 import { businessApplication, eventTypes, files, individualApplication, insertVerificationJob, waitForStatus } from './support/applicationFixtures';
 import { startTestEngine, type TestEngine } from './support/engine';
 
@@ -34,6 +35,7 @@ describe('review, cancel and business applications', () => {
     expect(res.body.included[0].attributes.status).toBe('Approved');
     await expect.poll(() => eventTypes(engine, engine.orgId, app.id), { timeout: 10_000 })
       .toEqual(['application.created', 'application.awaitingDocuments', 'application.pendingReview', 'application.approved']);
+    await recordHistory(engine.temporal, `application-${app.id}`, 'application-reviewed-approved');
   });
 
   it('a reviewer denies with a reason; a review outside PendingReview is a 409', async () => {
@@ -112,6 +114,7 @@ describe('review, cancel and business applications', () => {
       // deterministic: the recorded histories replay against the current workflow code
       const bundle = { workflowBundle: { codePath: inject('workflowBundlePath') } };
       await Worker.runReplayHistory(bundle, await engine.temporal.workflow.getHandle(`application-${id}`).fetchHistory(), `application-${id}`);
+      await recordHistory(engine.temporal, `application-${id}`, 'application-business-approved');
       for (const p of q.persons) {
         const wid = `application-${id}-person-${p.personId}`;
         await Worker.runReplayHistory(bundle, await engine.temporal.workflow.getHandle(wid).fetchHistory(), wid);
@@ -131,6 +134,7 @@ describe('review, cancel and business applications', () => {
       // the remaining person can no longer be verified
       const late = await verify(id, personDoc(inc, 'beneficialOwner', 1).id, await insertVerificationJob(engine, engine.orgId));
       expect(late.status).toBe(409);
+      await recordHistory(engine.temporal, `application-${id}`, 'application-business-denied');
     });
   });
 });

@@ -109,7 +109,7 @@ export async function applicationWorkflow(input: ApplicationWorkflowInput): Prom
     seq += 1;
     await emitEvent({
       orgId, type, attributes,
-      relationships: { application: { data: { type: 'application', id: applicationId } } },
+      relationships: { application: { data: { type: input.applicationType, id: applicationId } } },
       dedupeKey: `${workflowId}:${seq}:${type}`,
     });
   };
@@ -145,7 +145,7 @@ export async function applicationWorkflow(input: ApplicationWorkflowInput): Prom
       p.status = 'AwaitingDocuments';
       const child = await startChild(personWorkflow, {
         workflowId: personWorkflowId(applicationId, p.personId),
-        args: [{ applicationId, orgId, personId: p.personId, role: p.role, position: p.position, parentWorkflowId: workflowId, documents: p.documents }],
+        args: [{ applicationId, orgId, personId: p.personId, role: p.role, position: p.position, parentWorkflowId: workflowId, documents: p.documents, applicationType: input.applicationType }],
         typedSearchAttributes: [{ key: OrgIdKey, value: orgId }, { key: ApplicationIdKey, value: applicationId }],
       });
       children.set(p.personId, child);

@@ -49,6 +49,8 @@ export interface PersonWorkflowInput {
   position: number;
   parentWorkflowId: string;
   documents: RequiredDocument[];
+  /** For event relationships, as Unit names them (individualApplication / businessApplication). */
+  applicationType: ApplicationType;
 }
 
 // --- application workflow ---------------------------------------------------------------

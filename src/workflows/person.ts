@@ -55,7 +55,7 @@ export async function personWorkflow(input: PersonWorkflowInput): Promise<Person
       orgId: input.orgId,
       type,
       attributes: { documentId, reasonCode: reasonCode ?? null },
-      relationships: { application: { data: { type: 'application', id: input.applicationId } }, document: { data: { type: 'document', id: documentId } } },
+      relationships: { application: { data: { type: input.applicationType, id: input.applicationId } }, document: { data: { type: 'document', id: documentId } } },
       dedupeKey: `${workflowId}:${seq}:${type}`,
     });
   };

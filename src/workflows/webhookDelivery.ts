@@ -38,8 +38,9 @@ const setup = proxyActivities<DeliveryActivities>({ startToCloseTimeout: '30s', 
 export async function webhookDeliveryWorkflow(input: WebhookDeliveryInput): Promise<WebhookDeliveryResult> {
   const { targets, timeoutMs } = await setup.listWebhooksForEvent({ eventId: input.eventId, orgId: input.orgId });
   const r = { ...DEFAULT_DELIVERY_RETRY, ...input.retry };
-  // The HTTP request times out after timeoutMs; the attempt also writes its log row.
-  const startToCloseTimeout = timeoutMs + 30_000;
+  // The HTTP request times out after timeoutMs; a few seconds more cover writing its log row,
+  // and keep the wait short when a worker dies mid-attempt.
+  const startToCloseTimeout = timeoutMs + 5_000;
 
   const deliveries = await Promise.all(targets.map(async (t): Promise<WebhookDeliveryOutcome> => {
     const retry: RetryPolicy = t.deliveryMode === 'AtMostOnce'

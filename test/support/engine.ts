@@ -14,6 +14,7 @@ import { installTemporalRuntime } from '../../src/temporal/runtime';
 import { createWorker } from '../../src/temporal/worker';
 import { temporalTestServerPath } from '../../src/temporal/devServer';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { SEARCH_ATTRIBUTES } from '../../src/workflows/searchAttributes';
 
 installTemporalRuntime();
 
@@ -56,6 +57,12 @@ export async function startTestEngine(optsOrEnv: TestEngineOptions | Record<stri
     connection = testEnv.connection as unknown as Connection;
     temporal = testEnv.client as unknown as Client;
     nativeConnection = testEnv.nativeConnection;
+    // The test server knows no custom search attributes until they are registered.
+    const { temporal: proto } = await import('@temporalio/proto');
+    await testEnv.connection.operatorService.addSearchAttributes({
+      namespace: testEnv.namespace ?? 'default',
+      searchAttributes: Object.fromEntries(SEARCH_ATTRIBUTES.map((k) => [k.name, proto.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD])),
+    }).catch((err: Error) => { throw new Error(`could not register search attributes on the test server: ${err.message}`); });
   } else {
     connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS! });
     temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });

@@ -5,6 +5,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Client } from '@temporalio/client';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 
 export const HISTORIES_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'histories');
 
@@ -12,5 +13,6 @@ export async function recordHistory(temporal: Client, workflowId: string, name: 
   if (process.env.RECORD_HISTORIES !== '1') return;
   const history = await temporal.workflow.getHandle(workflowId).fetchHistory();
   mkdirSync(HISTORIES_DIR, { recursive: true });
-  writeFileSync(join(HISTORIES_DIR, `${name}.json`), JSON.stringify(history, null, 1));
+  // Proto JSON, the format of `temporal workflow show --output json`.
+  writeFileSync(join(HISTORIES_DIR, `${name}.json`), historyToJSON(history));
 }
