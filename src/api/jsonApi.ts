@@ -8,9 +8,18 @@ export function sendDocument(res: Response, status: number, body: unknown) {
   res.status(status).type(JSON_API).send(JSON.stringify(body));
 }
 
+/** POST paths allowed a larger JSON body than the default (inline base64 images): path -> bytes. Routes register theirs. */
+export const largerJsonBodyLimits = new Map<string, number>();
+
 /** Parses JSON bodies sent as application/vnd.api+json or application/json; refuses other types on writes. */
 export function jsonApiBody(limit = '1mb') {
   const parse = express.json({ type: [JSON_API, 'application/json'], limit, strict: true });
+  const larger = new Map<number, ReturnType<typeof express.json>>();
+  const parserFor = (bytes: number) => {
+    let p = larger.get(bytes);
+    if (!p) larger.set(bytes, (p = express.json({ type: [JSON_API, 'application/json'], limit: bytes, strict: true })));
+    return p;
+  };
   return (req: Request, res: Response, next: NextFunction) => {
     if (!['POST', 'PATCH', 'PUT'].includes(req.method)) return next();
     const ct = req.header('content-type') ?? '';
@@ -20,7 +29,8 @@ export function jsonApiBody(limit = '1mb') {
     if (!/^application\/(vnd\.api\+)?json\b/.test(ct)) {
       return next(new ApiError(415, 'Unsupported Media Type', `Content-Type must be ${JSON_API} (got ${ct || 'none'})`, { code: 'unsupported_media_type' }));
     }
-    parse(req, res, next);
+    const bigger = req.method === 'POST' ? largerJsonBodyLimits.get(req.path) : undefined;
+    (bigger ? parserFor(bigger) : parse)(req, res, next);
   };
 }
 
