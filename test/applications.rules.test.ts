@@ -48,6 +48,9 @@ describe('decision rules', () => {
     expect(evaluateSelfie(result({ scores: { faceMatch: 0.6, selfie: 0.9, id: 0.9 } }), us)).toMatchObject({ documentStatus: 'PendingReview', verdict: 'Continue' });
     expect(evaluateSelfie(result({ decision: { value: 'review', reasonCodes: ['selfie_manipulated'] } }), us)).toMatchObject({ documentStatus: 'PendingReview', reasonCode: 'selfie_manipulated' });
     expect(evaluateSelfie(result({ decision: { value: 'resubmit', reasonCodes: ['image_blurred'] } }), us)).toMatchObject({ documentStatus: 'Invalid', verdict: 'Resubmit', reasonCode: 'image_blurred' });
+    // an unusable capture scores 0 on what it could not measure: the applicant is asked again, not denied
+    expect(evaluateSelfie(result({ documentType: 'unknown', scores: { faceMatch: 0, selfie: 0, id: 0 }, decision: { value: 'resubmit', reasonCodes: ['no_face_detected'] } }), us))
+      .toMatchObject({ documentStatus: 'Invalid', verdict: 'Resubmit', reasonCode: 'no_face_detected' });
     const strict = { pass: { faceMatch: 0.99, selfie: 0.7, id: 0.7 }, fail: { faceMatch: 0.4, selfie: 0.3, id: 0.3 } };
     expect(evaluateSelfie(result(), us, strict).documentStatus).toBe('PendingReview');
   });

@@ -2,12 +2,12 @@
 // AwaitingDocuments gets reminder events and is canceled, with a reason, at the deadline.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applicationWorkflowId } from '../src/workflows/applicationTypes';
-import { startTestEngine, type TestEngine } from './support/engine';
+import { startTestEngine } from './support/engine';
 import { eventTypes, individualApplication } from './support/applicationFixtures';
 import { recordHistory } from './support/histories';
 
 describe('AwaitingDocuments deadline (time-skipping test server)', () => {
-  let engine: TestEngine;
+  let engine: Awaited<ReturnType<typeof startTestEngine>>;
   beforeAll(async () => {
     engine = await startTestEngine({ timeSkipping: true, env: { AWAITING_DOCUMENTS_DEADLINE: '30d', AWAITING_DOCUMENTS_REMINDER: '7d' } });
   }, 180_000);

@@ -50,10 +50,14 @@ export function createVerificationActivities(deps: ActivityDeps, opts: { warmUp?
 
   return {
     /** Loads the job's images, runs every check, stores the selfie hash; returns the result (no images, no embeddings). */
-    async runVerificationChecks({ jobId, orgId }: VerificationJobRef): Promise<VerificationResult> {
+    /**
+     * Runs the checks and stores the result. Only the decision goes back to the workflow: the
+     * result holds personal data (name, date of birth, document number) that stays out of Temporal.
+     */
+    async runVerificationChecks({ jobId, orgId }: VerificationJobRef): Promise<VerificationSummary> {
       const job = await getJob(db, orgId, jobId);
       if (!job) throw ApplicationFailure.nonRetryable(`verification job ${jobId} not found`, 'VerificationJobNotFound');
-      if (job.status === 'completed' && job.result) return VerificationResultSchema.parse(job.result);
+      if (job.status === 'completed' && job.result) return summarise(VerificationResultSchema.parse(job.result));
       const images = await loadJobImages(db, orgId, jobId);
       if (!images.selfie || !images.idFront) {
         throw ApplicationFailure.nonRetryable(`the images of verification job ${jobId} were erased before the checks ran`, 'VerificationImagesDeleted');
@@ -70,11 +74,8 @@ export function createVerificationActivities(deps: ActivityDeps, opts: { warmUp?
       if (out.selfieHash) await storeSelfieHash(db, orgId, jobId, out.selfieHash);
       // Never log images, fields or scores' inputs: ids, decision and timings only.
       log.info('verification checks done', { jobId, decision: out.result.decision.value, reasonCodes: out.result.decision.reasonCodes, ms: out.timings.total });
-      return out.result;
-    },
-
-    async completeVerificationJob({ jobId, orgId, result }: VerificationJobRef & { result: VerificationResult }): Promise<void> {
-      await completeJob(db, orgId, jobId, VerificationResultSchema.parse(result));
+      await completeJob(db, orgId, jobId, VerificationResultSchema.parse(out.result));
+      return summarise(out.result);
     },
 
     async failVerificationJob({ jobId, orgId, failure }: VerificationJobRef & { failure: JobFailure }): Promise<void> {
@@ -83,5 +84,8 @@ export function createVerificationActivities(deps: ActivityDeps, opts: { warmUp?
     },
   };
 }
+
+export interface VerificationSummary { decision: VerificationResult['decision']['value']; reasonCodes: string[] }
+const summarise = (r: VerificationResult): VerificationSummary => ({ decision: r.decision.value, reasonCodes: r.decision.reasonCodes });
 
 export type VerificationActivities = ReturnType<typeof createVerificationActivities>;

@@ -40,6 +40,11 @@ export function supportedDocumentTypes(usPerson: boolean): VerifiedDocumentType[
 const SCORES = ['faceMatch', 'selfie', 'id'] as const;
 
 export function evaluateSelfie(result: VerificationJobResult, person: { usPerson: boolean }, thresholds: SelfieThresholds = DEFAULT_SELFIE_THRESHOLDS): SelfieEvaluation {
+  const codes = result.decision.reasonCodes ?? [];
+  // An unusable capture (blurred, no face, unreadable) scores 0 everywhere: ask again, don't deny.
+  if (result.decision.value === 'resubmit') {
+    return { documentStatus: 'Invalid', verdict: 'Resubmit', reasonCode: codes[0] ?? 'PoorQuality', reason: `selfie verification must be repeated: ${codes.join(', ') || 'poor quality'}` };
+  }
   const supported = supportedDocumentTypes(person.usPerson);
   if (!supported.includes(result.documentType as VerifiedDocumentType)) {
     return {
@@ -47,15 +52,11 @@ export function evaluateSelfie(result: VerificationJobResult, person: { usPerson
       reason: `${person.usPerson ? 'a US person (with an SSN)' : 'a non-US person (with a passport)'} must present ${supported.join(' or ')}; the verification found ${result.documentType}`,
     };
   }
-  const codes = result.decision.reasonCodes ?? [];
   const below = SCORES.filter((k) => !(Number(result.scores?.[k]) >= thresholds.fail[k]));
   if (result.decision.value === 'reject' || below.length > 0) {
     const reasonCode = codes[0] ?? `${below[0]}_score_below_threshold`;
     const detail = [...codes, ...below.map((k) => `${k} ${result.scores?.[k]} < ${thresholds.fail[k]}`)].join(', ');
     return { documentStatus: 'Invalid', verdict: 'Denied', reasonCode, reason: `selfie verification failed: ${detail}` };
-  }
-  if (result.decision.value === 'resubmit') {
-    return { documentStatus: 'Invalid', verdict: 'Resubmit', reasonCode: codes[0] ?? 'PoorQuality', reason: `selfie verification must be repeated: ${codes.join(', ') || 'poor quality'}` };
   }
   const allPass = SCORES.every((k) => Number(result.scores?.[k]) >= thresholds.pass[k]);
   if (result.decision.value === 'accept' && allPass) return { documentStatus: 'Approved', verdict: 'Continue', reasonCode: null, reason: null };

@@ -1,5 +1,5 @@
-// One verification job: run the checks (images stay in the database; only ids go in and the small
-// result comes out), then record the result. Internal errors are retried; after the retries, or
+// One verification job: run the checks (images and the result stay in the database; only ids
+// go in and the decision comes out). Internal errors are retried; after the retries, or
 // when the images are gone, the job is marked failed — a job never stays pending.
 import { ActivityFailure, ApplicationFailure, proxyActivities } from '@temporalio/workflow';
 import type { VerificationActivities, VerificationJobRef } from '../activities/verification';
@@ -14,7 +14,7 @@ const checks = proxyActivities<Pick<VerificationActivities, 'runVerificationChec
   },
 });
 
-const store = proxyActivities<Pick<VerificationActivities, 'completeVerificationJob' | 'failVerificationJob'>>({
+const store = proxyActivities<Pick<VerificationActivities, 'failVerificationJob'>>({
   startToCloseTimeout: '10s',
   retry: { maximumAttempts: 20, initialInterval: '1s', maximumInterval: '30s' },
 });
@@ -26,9 +26,9 @@ export interface VerificationJobWorkflowResult {
 }
 
 export async function verificationJobWorkflow({ jobId, orgId }: VerificationJobRef): Promise<VerificationJobWorkflowResult> {
-  let result;
+  let summary;
   try {
-    result = await checks.runVerificationChecks({ jobId, orgId });
+    summary = await checks.runVerificationChecks({ jobId, orgId });
   } catch (err) {
     const cause = err instanceof ActivityFailure ? err.cause : err;
     const type = cause instanceof ApplicationFailure ? cause.type : undefined;
@@ -37,6 +37,5 @@ export async function verificationJobWorkflow({ jobId, orgId }: VerificationJobR
     await store.failVerificationJob({ jobId, orgId, failure: { code, message } });
     return { status: 'failed', failureCode: code };
   }
-  await store.completeVerificationJob({ jobId, orgId, result });
-  return { status: 'completed', decision: result.decision.value };
+  return { status: 'completed', decision: summary.decision };
 }
