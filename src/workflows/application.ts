@@ -4,7 +4,7 @@
 // announced (event), in that order. Payloads are ids, statuses and reason codes only.
 // Changing behaviour later: guard the new path with `patched('<id>')` so running histories replay.
 import {
-  allHandlersFinished, condition, proxyActivities, setHandler, startChild, upsertSearchAttributes, workflowInfo,
+  allHandlersFinished, condition, setHandler, startChild, upsertSearchAttributes, workflowInfo,
   type ChildWorkflowHandle,
 } from '@temporalio/workflow';
 import type { createApplicationActivities } from '../activities/applications';
@@ -14,16 +14,17 @@ import {
   type ApplicationStatus, type ApplicationWorkflowInput, type CancelRequest, type DocumentStatus, type PersonStatus, type PersonVerdict,
   type PersonView, type ReviewRequest, type UpdateOutcome, type VerifyDocumentRequest,
 } from './applicationTypes';
+import { databaseActivities } from './databaseActivities';
 import { emitEvent } from './events';
 import { personWorkflow } from './person';
 import { ApplicationIdKey, ApplicationStatusKey, OrgIdKey } from './searchAttributes';
 
-const acts = proxyActivities<ReturnType<typeof createApplicationActivities>>({
+const acts = databaseActivities<ReturnType<typeof createApplicationActivities>>({
   startToCloseTimeout: '30s',
   retry: { initialInterval: '200ms', maximumInterval: '30s' },
 });
 // A verification the partner waits for over HTTP: give up (and fail the update) rather than hang.
-const verifyActs = proxyActivities<ReturnType<typeof createApplicationActivities>>({
+const verifyActs = databaseActivities<ReturnType<typeof createApplicationActivities>>({
   startToCloseTimeout: '20s',
   retry: { initialInterval: '200ms', maximumInterval: '2s', maximumAttempts: 5 },
 });
@@ -98,7 +99,7 @@ export async function applicationWorkflow(input: ApplicationWorkflowInput): Prom
   });
 
   setHandler(verifyDocumentUpdate, async (req) => {
-    const out = await verifyActs.verifySelfieDocument({ applicationId, orgId, documentId: req.documentId, jobId: req.jobId });
+    const out = await verifyActs().verifySelfieDocument({ applicationId, orgId, documentId: req.documentId, jobId: req.jobId });
     if (out.ok) inbox.push({ kind: 'verified', documentId: req.documentId, status: out.documentStatus, verdict: out.personOutcome, reasonCode: out.reasonCode });
     return out;
   }, {
@@ -118,7 +119,7 @@ export async function applicationWorkflow(input: ApplicationWorkflowInput): Prom
     const previousStatus = status;
     // The workflow's decision counts from here (validators see it at once); then it is recorded.
     status = next;
-    await acts.setApplicationStatus({ applicationId, orgId, status: next, ...opts });
+    await acts().setApplicationStatus({ applicationId, orgId, status: next, ...opts });
     recorded = next;
     upsertSearchAttributes([{ key: ApplicationStatusKey, value: next }]);
     if (next === 'AwaitingDocuments' && awaitingSince === null) awaitingSince = Date.now();
@@ -127,7 +128,7 @@ export async function applicationWorkflow(input: ApplicationWorkflowInput): Prom
   };
 
   await announce(EVENT.created, { status: 'Pending' });
-  const evaluation = await acts.evaluateApplication({ applicationId, orgId });
+  const evaluation = await acts().evaluateApplication({ applicationId, orgId });
   for (const p of evaluation.persons) {
     persons.set(p.personId, { personId: p.personId, role: p.role, position: p.position, status: 'Pending', documents: p.documents });
     for (const d of p.documents) documentOwner.set(d.documentId, p.personId);

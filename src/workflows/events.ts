@@ -1,20 +1,21 @@
 // Workflow-side event emission: record the event (idempotent on its dedupe key), then start its
 // delivery as an abandoned child workflow and return as soon as it has started, so a slow
 // webhook receiver never delays the workflow that emitted the event.
-import { ParentClosePolicy, proxyActivities, startChild, WorkflowIdReusePolicy } from '@temporalio/workflow';
+import { ParentClosePolicy, startChild, WorkflowIdReusePolicy } from '@temporalio/workflow';
 import type { createEventActivities, RecordEventInput } from '../activities/events';
+import { databaseActivities } from './databaseActivities';
 import { webhookDeliveryWorkflow } from './webhookDelivery';
 
 export type EmitEventInput = RecordEventInput;
 
-const { recordEvent } = proxyActivities<ReturnType<typeof createEventActivities>>({
+const events = databaseActivities<ReturnType<typeof createEventActivities>>({
   startToCloseTimeout: '30s',
   retry: { maximumInterval: '1m' },
 });
 
 /** Deterministic; call from any workflow. Returns the event id. */
 export async function emitEvent(input: EmitEventInput): Promise<string> {
-  const { eventId } = await recordEvent(input);
+  const { eventId } = await events().recordEvent(input);
   try {
     await startChild(webhookDeliveryWorkflow, {
       workflowId: `event-${eventId}-delivery`,

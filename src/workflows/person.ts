@@ -3,15 +3,16 @@
 // change to the application workflow. Documents change through signals the application
 // workflow forwards (uploads, verification results); the person ends when the application does.
 // Changing behaviour later: guard the new path with `patched('<id>')` so running histories replay.
-import { allHandlersFinished, condition, getExternalWorkflowHandle, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import { allHandlersFinished, condition, getExternalWorkflowHandle, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { createApplicationActivities } from '../activities/applications';
 import {
   closePersonSignal, documentUpdatedSignal, EVENT, personStatusChangedSignal, personStatusQuery,
   type ApplicationStatus, type DocumentStatus, type DocumentUpdatedSignal, type PersonStatus, type PersonWorkflowInput,
 } from './applicationTypes';
+import { databaseActivities } from './databaseActivities';
 import { emitEvent } from './events';
 
-const acts = proxyActivities<ReturnType<typeof createApplicationActivities>>({
+const acts = databaseActivities<ReturnType<typeof createApplicationActivities>>({
   startToCloseTimeout: '30s',
   retry: { initialInterval: '200ms', maximumInterval: '30s' },
 });
@@ -42,7 +43,7 @@ export async function personWorkflow(input: PersonWorkflowInput): Promise<Person
   const parent = getExternalWorkflowHandle(input.parentWorkflowId);
   const report = async (next: PersonStatus) => {
     status = next;
-    await acts.setPersonStatus({ personId: input.personId, orgId: input.orgId, status: next, reasonCode: denialCode });
+    await acts().setPersonStatus({ personId: input.personId, orgId: input.orgId, status: next, reasonCode: denialCode });
     try {
       await parent.signal(personStatusChangedSignal, { personId: input.personId, status: next, reasonCode: denialCode });
     } catch {
