@@ -14,13 +14,18 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Waits briefly for the initial evaluation so the response shows the required documents. */
 async function afterEvaluation(deps: EngineDeps, orgId: string, id: string, maxMs = 5000): Promise<ApplicationAggregate> {
+  // Wait (briefly) for the workflow's initial evaluation, so the response carries the status and
+  // the required documents as Unit's does. Polls one indexed column; the full read happens once.
   const until = Date.now() + maxMs;
-  for (let wait = 20; ; wait = Math.min(wait * 1.5, 200)) {
-    const agg = await getAggregate(deps.db, orgId, id);
-    if (!agg) throw notFound('application', id);
-    if (agg.application.status !== 'Pending' || Date.now() > until) return agg;
+  for (let wait = 10; Date.now() < until; wait = Math.min(wait * 1.5, 250)) {
+    const row = await deps.db.selectFrom('applications').select('status').where('id', '=', id).where('org_id', '=', orgId).executeTakeFirst();
+    if (!row) throw notFound('application', id);
+    if (row.status !== 'Pending') break;
     await sleep(wait);
   }
+  const agg = await getAggregate(deps.db, orgId, id);
+  if (!agg) throw notFound('application', id);
+  return agg;
 }
 
 async function mustGet(deps: EngineDeps, orgId: string, id: string): Promise<ApplicationAggregate> {
