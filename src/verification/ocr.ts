@@ -50,10 +50,14 @@ const BOX_THRESH = 0.6;
 const UNCLIP_RATIO = 1.5;
 const MIN_BOX_SIDE = 3;
 const REC_HEIGHT = 48;
+const DEFAULT_MAX_DET_SIDE = Number(process.env.OCR_DET_SIDE ?? 960);
+const DEFAULT_MIN_DET_SIDE = Number(process.env.OCR_DET_MIN_SIDE ?? 640);
 const REC_MAX_WIDTH = 1600;
-const REC_BATCH = 8;
+const REC_BATCH = Number(process.env.OCR_REC_BATCH ?? 8);
 /** Upper bound on (batch size x padded width): big tensors gain nothing on 2 cores. */
-const REC_BATCH_PIXELS_WIDE = 2048;
+const REC_BATCH_PIXELS_WIDE = Number(process.env.OCR_REC_BATCH_PIXELS ?? 2048);
+/** A batch's widest crop is at most this multiple of its narrowest (limits padding work). */
+const REC_BATCH_MAX_PAD = Number(process.env.OCR_REC_BATCH_MAX_PAD ?? 1.5);
 /** Default horizontal scale of recognition crops (see OcrOptions.widthScale). */
 const REC_WIDTH_SCALE = 1;
 
@@ -62,6 +66,9 @@ const REC_WIDTH_SCALE = 1;
 // of CPU for the same 28 text lines).
 const sessionOptions: ort.InferenceSession.SessionOptions = {
   intraOpNumThreads: Number(process.env.OCR_THREADS ?? 2),
+  interOpNumThreads: 1,
+  executionMode: 'sequential',
+  graphOptimizationLevel: 'all',
   extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } },
 };
 
@@ -84,13 +91,25 @@ export async function loadOcrModels(): Promise<void> {
 
 // ---------------------------------------------------------------- detection
 
-interface RotatedRect {
+export interface RotatedRect {
   cx: number; cy: number;
   /** Unit vector along the text direction. */
   ux: number; uy: number;
   /** Extent along u (length) and across it (thickness). */
   w: number; h: number;
   score: number;
+}
+
+let detLut: Float32Array | null = null;
+/** (v/255 - mean[c]) / std[c] for the B, G, R input planes, v = 0..255. */
+function detNormalisation(): Float32Array {
+  if (!detLut) {
+    const mean = [0.485, 0.456, 0.406];
+    const std = [0.229, 0.224, 0.225];
+    detLut = new Float32Array(768);
+    for (let c = 0; c < 3; c++) for (let v = 0; v < 256; v++) detLut[c * 256 + v] = (v / 255 - mean[c]) / std[c];
+  }
+  return detLut;
 }
 
 async function detect(img: RgbImage, maxSide: number, minSide: number): Promise<RotatedRect[]> {
@@ -107,15 +126,13 @@ async function detect(img: RgbImage, maxSide: number, minSide: number): Promise<
 
   // PaddleOCR feeds OpenCV BGR images normalised with the ImageNet mean/std
   // listed in order, so channel 0 is B scaled with the "R" statistics.
-  const mean = [0.485, 0.456, 0.406];
-  const std = [0.229, 0.224, 0.225];
+  const lut = detNormalisation();
   const plane = dw * dh;
   const input = new Float32Array(3 * plane);
-  for (let i = 0; i < plane; i++) {
-    const r = resized[i * 3], g = resized[i * 3 + 1], b = resized[i * 3 + 2];
-    input[i] = (b / 255 - mean[0]) / std[0];
-    input[plane + i] = (g / 255 - mean[1]) / std[1];
-    input[2 * plane + i] = (r / 255 - mean[2]) / std[2];
+  for (let i = 0, p = 0; i < plane; i++, p += 3) {
+    input[i] = lut[resized[p + 2]];
+    input[plane + i] = lut[256 + resized[p + 1]];
+    input[2 * plane + i] = lut[512 + resized[p]];
   }
   const session = await modelSession(DET_MODEL, sessionOptions);
   const out = await session.run({ [session.inputNames[0]]: new ort.Tensor('float32', input, [1, 3, dh, dw]) });
@@ -264,70 +281,71 @@ function minAreaRect(points: number[][]): RotatedRect {
 
 // ---------------------------------------------------------------- recognition
 
-interface Crop { data: Float32Array; width: number }
+/** Width (px) of the REC_HEIGHT-high recognition crop for a region. */
+function cropWidth(r: RotatedRect, widthScale: number): number {
+  return Math.max(8, Math.min(REC_MAX_WIDTH, Math.round((r.w * REC_HEIGHT * widthScale) / r.h)));
+}
 
-/** Samples a rotated box into a REC_HEIGHT-high, normalised CHW (BGR) crop. */
-function cropForRecognition(img: RgbImage, r: RotatedRect, widthScale = REC_WIDTH_SCALE): Crop {
-  const scale = REC_HEIGHT / r.h;
-  const width = Math.max(8, Math.min(REC_MAX_WIDTH, Math.round(r.w * scale * widthScale)));
-  const plane = REC_HEIGHT * width;
-  const data = new Float32Array(3 * plane);
+/**
+ * Samples a rotated box into a REC_HEIGHT-high, normalised CHW (BGR) crop,
+ * written straight into `out` (a batch tensor whose rows are `rowStride`
+ * floats apart and whose channel planes are `plane` floats apart).
+ */
+function sampleCrop(img: RgbImage, r: RotatedRect, width: number, out: Float32Array, offset: number, rowStride: number, plane: number): void {
   const vx = -r.uy, vy = r.ux;
   const stepU = r.w / width, stepV = r.h / REC_HEIGHT;
   const ox = r.cx - (r.ux * r.w) / 2 - (vx * r.h) / 2;
   const oy = r.cy - (r.uy * r.w) / 2 - (vy * r.h) / 2;
   const W = img.width, H = img.height, src = img.data;
+  const k = 1 / 127.5;
+  const dxu = r.ux * stepU, dyu = r.uy * stepU;
   for (let j = 0; j < REC_HEIGHT; j++) {
     const tv = (j + 0.5) * stepV;
-    for (let i = 0; i < width; i++) {
-      const tu = (i + 0.5) * stepU;
-      let x = ox + r.ux * tu + vx * tv - 0.5;
-      let y = oy + r.uy * tu + vy * tv - 0.5;
-      x = x < 0 ? 0 : x > W - 1 ? W - 1 : x;
-      y = y < 0 ? 0 : y > H - 1 ? H - 1 : y;
+    // Position of the first sample of this row; then step along u.
+    let xr = ox + r.ux * (0.5 * stepU) + vx * tv - 0.5;
+    let yr = oy + r.uy * (0.5 * stepU) + vy * tv - 0.5;
+    const row = offset + j * rowStride;
+    for (let i = 0; i < width; i++, xr += dxu, yr += dyu) {
+      const x = xr < 0 ? 0 : xr > W - 1 ? W - 1 : xr;
+      const y = yr < 0 ? 0 : yr > H - 1 ? H - 1 : yr;
       const x0 = x | 0, y0 = y | 0;
       const x1 = x0 + 1 < W ? x0 + 1 : x0, y1 = y0 + 1 < H ? y0 + 1 : y0;
       const fx = x - x0, fy = y - y0;
+      const w00 = (1 - fx) * (1 - fy), w01 = fx * (1 - fy), w10 = (1 - fx) * fy, w11 = fx * fy;
       const p00 = (y0 * W + x0) * 3, p01 = (y0 * W + x1) * 3, p10 = (y1 * W + x0) * 3, p11 = (y1 * W + x1) * 3;
-      const o = j * width + i;
-      for (let c = 0; c < 3; c++) {
-        const v =
-          (src[p00 + c] * (1 - fx) + src[p01 + c] * fx) * (1 - fy) + (src[p10 + c] * (1 - fx) + src[p11 + c] * fx) * fy;
-        // RGB source -> BGR planes, (x/255 - 0.5) / 0.5
-        data[(2 - c) * plane + o] = v / 127.5 - 1;
-      }
+      const o = row + i;
+      // RGB source -> BGR planes, (x/255 - 0.5) / 0.5
+      out[o] = (src[p00 + 2] * w00 + src[p01 + 2] * w01 + src[p10 + 2] * w10 + src[p11 + 2] * w11) * k - 1;
+      out[o + plane] = (src[p00 + 1] * w00 + src[p01 + 1] * w01 + src[p10 + 1] * w10 + src[p11 + 1] * w11) * k - 1;
+      out[o + 2 * plane] = (src[p00] * w00 + src[p01] * w01 + src[p10] * w10 + src[p11] * w11) * k - 1;
     }
   }
-  return { data, width };
 }
 
-async function recognise(crops: Crop[]): Promise<{ text: string; confidence: number }[]> {
-  const session = await modelSession(REC_MODEL, sessionOptions);
-  const chars = ctcCharset();
-  const results: { text: string; confidence: number }[] = new Array(crops.length);
-  // Batch crops of similar width to limit padding.
-  const order = crops.map((_, i) => i).sort((a, b) => crops[a].width - crops[b].width);
+/** Groups crop indices (sorted by width) into batches of similar width, PaddleOCR-style. */
+function planBatches(widths: number[]): number[][] {
+  const order = widths.map((_, i) => i).sort((a, b) => widths[a] - widths[b]);
   const batches: number[][] = [];
   for (const i of order) {
     const cur = batches[batches.length - 1];
     // Sorted by width, so the new crop is the widest of the batch.
-    if (cur && cur.length < REC_BATCH && crops[i].width * (cur.length + 1) <= REC_BATCH_PIXELS_WIDE) cur.push(i);
+    if (cur && cur.length < REC_BATCH && widths[i] * (cur.length + 1) <= REC_BATCH_PIXELS_WIDE && widths[i] <= widths[cur[0]] * REC_BATCH_MAX_PAD) cur.push(i);
     else batches.push([i]);
   }
-  for (const idx of batches) {
-    const maxW = Math.max(...idx.map((i) => crops[i].width));
+  return batches;
+}
+
+async function recogniseRects(img: RgbImage, rects: RotatedRect[], widthScale: number[]): Promise<{ text: string; confidence: number }[]> {
+  const session = await modelSession(REC_MODEL, sessionOptions);
+  const chars = ctcCharset();
+  const results: { text: string; confidence: number }[] = new Array(rects.length);
+  const widths = rects.map((r, i) => cropWidth(r, widthScale[i]));
+  for (const idx of planBatches(widths)) {
+    const maxW = widths[idx[idx.length - 1]];
     const padW = Math.ceil(maxW / 8) * 8;
     const plane = REC_HEIGHT * padW;
     const input = new Float32Array(idx.length * 3 * plane); // padding = 0 (mid-grey after normalisation)
-    idx.forEach((ci, k) => {
-      const c = crops[ci];
-      for (let ch = 0; ch < 3; ch++) {
-        for (let y = 0; y < REC_HEIGHT; y++) {
-          const srcOff = ch * REC_HEIGHT * c.width + y * c.width;
-          input.set(c.data.subarray(srcOff, srcOff + c.width), k * 3 * plane + ch * plane + y * padW);
-        }
-      }
-    });
+    idx.forEach((ci, k) => sampleCrop(img, rects[ci], widths[ci], input, k * 3 * plane, padW, plane));
     const out = await session.run({
       [session.inputNames[0]]: new ort.Tensor('float32', input, [idx.length, 3, REC_HEIGHT, padW]),
     });
@@ -375,12 +393,65 @@ export function ctcGreedyDecode(
 
 // ---------------------------------------------------------------- pipeline
 
-function axisBox(r: RotatedRect, img: RgbImage): OcrBox {
+function axisBox(r: RotatedRect, img: { width: number; height: number }): OcrBox {
   const hx = (Math.abs(r.ux) * r.w + Math.abs(r.uy) * r.h) / 2;
   const hy = (Math.abs(r.uy) * r.w + Math.abs(r.ux) * r.h) / 2;
   const x0 = Math.max(0, r.cx - hx), y0 = Math.max(0, r.cy - hy);
   const x1 = Math.min(img.width, r.cx + hx), y1 = Math.min(img.height, r.cy + hy);
   return { x: Math.round(x0), y: Math.round(y0), width: Math.round(x1 - x0), height: Math.round(y1 - y0) };
+}
+
+/** A detected text region, before recognition. */
+export interface TextRegion {
+  /** Axis-aligned bounds in input pixels. */
+  box: OcrBox;
+  /** Baseline rotation in degrees (see OcrLine.angle). */
+  angle: number;
+  /** Length along the baseline and text height across it (input pixels). */
+  length: number;
+  thickness: number;
+  /** Mean detector probability inside the region. */
+  score: number;
+  /** Internal geometry used for sampling the crop. */
+  rect: RotatedRect;
+}
+
+export interface DetectOptions { maxDetSide?: number; minDetSide?: number }
+
+/** Text detection only: regions in no particular order. */
+export async function detectText(image: RgbImage, options: DetectOptions = {}): Promise<TextRegion[]> {
+  if (image.data.length < image.width * image.height * 3) throw new Error('detectText expects RGB interleaved pixels');
+  const rects = await detect(image, options.maxDetSide ?? DEFAULT_MAX_DET_SIDE, options.minDetSide ?? DEFAULT_MIN_DET_SIDE);
+  return rects.map((r) => ({
+    box: axisBox(r, image),
+    angle: Math.round(((Math.atan2(r.uy, r.ux) * 180) / Math.PI) * 10) / 10,
+    length: r.w,
+    thickness: r.h,
+    score: r.score,
+    rect: r,
+  }));
+}
+
+/** Width (px) of a region's recognition crop at the given horizontal scale: recognition time is proportional to it. */
+export function recognitionWidth(region: TextRegion, widthScale = 1): number {
+  return cropWidth(region.rect, widthScale);
+}
+
+/**
+ * Recognises the given regions (batched by crop width). Returns one line per
+ * region, in the same order; lines whose text is blank are kept (text '').
+ * `widthScale` squeezes crops horizontally (per region when a function).
+ */
+export async function recogniseRegions(
+  image: RgbImage,
+  regions: TextRegion[],
+  options: { widthScale?: number | ((r: TextRegion) => number) } = {},
+): Promise<OcrLine[]> {
+  if (!regions.length) return [];
+  const ws = options.widthScale ?? REC_WIDTH_SCALE;
+  const scales = regions.map((r) => (typeof ws === 'function' ? ws(r) : ws));
+  const texts = await recogniseRects(image, regions.map((r) => r.rect), scales);
+  return regions.map((r, i) => ({ text: texts[i].text, confidence: texts[i].confidence, box: r.box, angle: r.angle }));
 }
 
 /**
@@ -413,33 +484,25 @@ export function readingOrder<T extends { box: OcrBox; angle?: number; thickness?
 
 /** Detects and reads every text line in the image. */
 export async function recogniseText(image: RgbImage, options: OcrOptions = {}): Promise<OcrLine[]> {
-  if (image.data.length < image.width * image.height * 3) throw new Error('recogniseText expects RGB interleaved pixels');
   const t0 = performance.now();
-  const rects = await detect(image, options.maxDetSide ?? 960, options.minDetSide ?? 640);
+  const regions = await detectText(image, options);
   const t1 = performance.now();
-  const crops = rects.map((r) => cropForRecognition(image, r, options.widthScale ?? REC_WIDTH_SCALE));
-  const texts = await recognise(crops);
+  const lines = await recogniseRegions(image, regions, { widthScale: options.widthScale });
   const t2 = performance.now();
-  const lines: Array<OcrLine & { thickness: number }> = [];
-  rects.forEach((r, i) => {
-    const { text, confidence } = texts[i];
-    if (!text.trim()) return;
-    const angle = (Math.atan2(r.uy, r.ux) * 180) / Math.PI;
-    lines.push({ text, confidence, box: axisBox(r, image), angle: Math.round(angle * 10) / 10, thickness: r.h });
-  });
   if (options.timings) {
     options.timings.detMs = t1 - t0;
     options.timings.recMs = t2 - t1;
     options.timings.totalMs = t2 - t0;
-    options.timings.boxes = rects.length;
+    options.timings.boxes = regions.length;
   }
-  return readingOrder(lines).map(({ thickness: _t, ...l }) => l);
+  const kept = lines.map((l, i) => ({ ...l, thickness: regions[i].thickness })).filter((l) => l.text.trim());
+  return readingOrder(kept).map(({ thickness: _t, ...l }) => l);
 }
 
 /** Reads a single, already-cropped text line (no detection); used to re-read an MRZ band. */
 export async function recogniseLine(image: RgbImage, box?: OcrBox): Promise<{ text: string; confidence: number }> {
   const b = box ?? { x: 0, y: 0, width: image.width, height: image.height };
   const rect: RotatedRect = { cx: b.x + b.width / 2, cy: b.y + b.height / 2, ux: 1, uy: 0, w: b.width, h: b.height, score: 1 };
-  const [res] = await recognise([cropForRecognition(image, rect)]);
+  const [res] = await recogniseRects(image, [rect], [REC_WIDTH_SCALE]);
   return res;
 }

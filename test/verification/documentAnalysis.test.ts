@@ -73,7 +73,18 @@ describe.skipIf(!existsSync(DOCS))('analyseDocument on sample images', () => {
     expect(a.timings.totalMs).toBeGreaterThanOrEqual(a.timings.ocrMs);
     const ys = a.ocrLines.map((l) => l.box.y + l.box.height / 2);
     const mrzIdx = a.ocrLines.findIndex((l) => l.text.replace(/\s/g, '').startsWith('P<UTO'));
-    expect(mrzIdx).toBeGreaterThan(0);
-    expect(ys[mrzIdx]).toBeGreaterThan(Math.max(...ys.slice(0, mrzIdx)) - 20);
+    expect(mrzIdx).toBeGreaterThanOrEqual(0);
+    expect(ys[mrzIdx]).toBeGreaterThan(Math.max(-Infinity, ...ys.slice(0, mrzIdx)) - 20);
+    // The second MRZ line follows the first, and nothing follows it.
+    expect(a.ocrLines.length).toBe(mrzIdx + 2);
+    expect(ys[mrzIdx + 1]).toBeGreaterThan(ys[mrzIdx]);
+  });
+
+  it('stops recognising once a valid passport MRZ settles type, country and fields', () => {
+    const a = results.get('passport/fastmrz__td3.jpg')!;
+    expect(a.mrz!.valid).toBe(true);
+    expect(a.timings.regions).toBeGreaterThan(10);
+    expect(a.timings.recognised).toBeLessThan(a.timings.regions / 2);
+    expect(a).toMatchObject({ documentType: 'passport', country: 'UTO' });
   });
 });
