@@ -30,7 +30,9 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
   const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(opts.port), '--namespace', opts.namespace ?? 'default', '--log-level', 'error'];
   if (opts.dbFile) {
     mkdirSync(dirname(opts.dbFile), { recursive: true });
-    args.push('--db-filename', opts.dbFile);
+    // WAL with synchronous=NORMAL: durable across process crashes and restarts, without an
+    // fsync per workflow task (the default journal made SQLite the engine's bottleneck).
+    args.push('--db-filename', opts.dbFile, '--sqlite-pragma', 'journal_mode=wal', '--sqlite-pragma', 'synchronous=normal');
   }
   if (opts.headless || !opts.uiPort) args.push('--headless');
   else args.push('--ui-port', String(opts.uiPort), '--ui-ip', '127.0.0.1', '--ui-disable-news-fetch');
