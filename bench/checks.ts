@@ -3,6 +3,7 @@
 //   npm run bench:checks [-- --runs 5 --jobs 30 --warmup 3]
 // Prints per-stage latency p50/p95, the face path (both images, decode included), the whole job,
 // jobs/s at worker-like concurrency (2 and 4 jobs at once) and the peak RSS.
+import { VERIFICATION_CONCURRENCY } from '../src/activities/verification';
 import { readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { dirname, resolve } from 'node:path';
@@ -82,14 +83,18 @@ for (const [k, xs] of Object.entries(stages)) console.log(`  ${label[k].padEnd(3
 console.log('\nthroughput');
 const seqMs = stages.total.reduce((a, b) => a + b, 0) / RUNS;
 console.log(`  concurrency 1: ${(JOBS / (seqMs / 1000)).toFixed(2)} jobs/s`);
+const peakAt: Record<number, number> = {};
 for (const c of [2, 4]) {
   const ms = await runAll(c, jobs);
+  sample();
+  peakAt[c] = peakRss / 1048576;
   console.log(`  concurrency ${c}: ${(JOBS / (ms / 1000)).toFixed(2)} jobs/s (${JOBS} jobs in ${(ms / 1000).toFixed(1)} s)`);
 }
 clearInterval(sampler);
-sample();
-const rssMb = peakRss / 1048576;
-console.log(`\npeak RSS: ${rssMb.toFixed(0)} MB (${peakSequentialMb.toFixed(0)} MB before the concurrent runs)`);
+// The worker runs VERIFICATION_CONCURRENCY (default 2) jobs at once: its RSS is the peak up to that.
+const workerConcurrency = VERIFICATION_CONCURRENCY;
+const rssMb = peakAt[workerConcurrency] ?? peakRss / 1048576;
+console.log(`\npeak RSS: ${peakSequentialMb.toFixed(0)} MB sequential, ${peakAt[2].toFixed(0)} MB up to 2 jobs at once, ${peakAt[4].toFixed(0)} MB up to 4 (worker runs ${workerConcurrency})`);
 
 const facePathP50 = pct(stages.facePath, 50), jobP50 = pct(stages.total, 50);
 console.log('\ntargets');

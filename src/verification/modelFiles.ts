@@ -48,6 +48,8 @@ export function modelSession(name: string, options: ort.InferenceSession.Session
       intraOpNumThreads: Number(process.env.ORT_THREADS ?? 1),
       interOpNumThreads: 1,
       graphOptimizationLevel: 'all',
+      // Fixed small shapes: ORT's growing memory arena only adds resident memory here.
+      enableCpuMemArena: false,
       ...options,
     });
     s.catch(() => sessions.delete(name));

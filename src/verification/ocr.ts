@@ -69,6 +69,8 @@ const sessionOptions: ort.InferenceSession.SessionOptions = {
   interOpNumThreads: 1,
   executionMode: 'sequential',
   graphOptimizationLevel: 'all',
+  // Recognition batches vary in width; a growing arena keeps the largest ever seen (RSS).
+  enableCpuMemArena: process.env.OCR_MEM_ARENA === '1',
   extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } },
 };
 
