@@ -3,6 +3,7 @@
 // "EXPIRES", "4d DL", AAMVA numbered name fields "1 FAMILY" / "2 GIVEN"),
 // plus expiry and expected-person comparison helpers.
 import type { MrzResult } from './mrz';
+import { levenshtein } from './editDistance';
 
 export interface DocumentFields {
   /** "GIVEN NAMES SURNAME" as printed (uppercase), or null. */
@@ -199,20 +200,6 @@ export function normaliseName(name: string): string[] {
     .normalize('NFD').replace(/[\u0300-\u036f]/g, '')
     .toUpperCase().replace(/[^A-Z]+/g, ' ').trim();
   return s ? s.split(' ') : [];
-}
-
-export function levenshtein(a: string, b: string): number {
-  const dp = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    let prev = dp[0];
-    dp[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const tmp = dp[j];
-      dp[j] = Math.min(dp[j] + 1, dp[j - 1] + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-      prev = tmp;
-    }
-  }
-  return dp[b.length];
 }
 
 function ratio(a: string, b: string): number {

@@ -6,6 +6,7 @@
 // MRV-A (2x44) / MRV-B (2x36), which have no composite check digit, and the
 // pre-2021 French national ID card ('FR-CNI', 2x36, not ICAO: no expiry date,
 // no nationality field).
+import { levenshtein } from './editDistance';
 
 export type MrzFormat = 'TD1' | 'TD2' | 'TD3' | 'MRVA' | 'MRVB' | 'FR-CNI';
 
@@ -203,20 +204,6 @@ function fixAlphanumeric(name: string, value: string, check: string, corrections
     if (hits.length > 1) break;
   }
   return { value, check, ok: false };
-}
-
-function levenshtein(a: string, b: string): number {
-  const dp = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    let prev = dp[0];
-    dp[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const tmp = dp[j];
-      dp[j] = Math.min(dp[j] + 1, dp[j - 1] + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-      prev = tmp;
-    }
-  }
-  return dp[b.length];
 }
 
 /** Country code with digit->letter fixes; a near miss of `preferred` (e.g. issuing country) snaps to it. */
