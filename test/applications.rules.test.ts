@@ -55,6 +55,17 @@ describe('decision rules', () => {
     expect(evaluateSelfie(result(), us, strict).documentStatus).toBe('PendingReview');
   });
 
+  it('selfie evaluation: the document must belong to the applicant (name and date of birth)', () => {
+    const peter = { usPerson: true, fullName: 'Peter Parker', dateOfBirth: '1990-01-15' };
+    const onDoc = (fullName: string | null, dateOfBirth: string | null) => result({ fields: { fullName, dateOfBirth } });
+    expect(evaluateSelfie(onDoc('PARKER PETER', '1990-01-15'), peter)).toMatchObject({ documentStatus: 'Approved' });
+    expect(evaluateSelfie(onDoc('MARY JANE WATSON', '1990-01-15'), peter)).toMatchObject({ documentStatus: 'PendingReview', reasonCode: 'document_name_mismatch' });
+    expect(evaluateSelfie(onDoc('PETER PARKER', '1991-01-15'), peter)).toMatchObject({ documentStatus: 'PendingReview', reasonCode: 'document_dob_mismatch' });
+    expect(evaluateSelfie(onDoc(null, null), peter)).toMatchObject({ documentStatus: 'PendingReview', reasonCode: 'document_name_mismatch' });
+    // a clear failure stays a failure whoever the document names
+    expect(evaluateSelfie(result({ fields: { fullName: 'MARY JANE WATSON' }, decision: { value: 'reject', reasonCodes: ['selfie_face_mismatch'] } }), peter).verdict).toBe('Denied');
+  });
+
   it('person and application statuses aggregate their parts', () => {
     expect(derivePersonStatus(['Required', 'Approved'], false)).toBe('AwaitingDocuments');
     expect(derivePersonStatus(['ReceivedFront'], false)).toBe('AwaitingDocuments');

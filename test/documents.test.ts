@@ -88,6 +88,15 @@ describe('application documents', () => {
       expect(usedBy.used_by_document_id).toBe(doc.id);
     });
 
+    it("a passing job for someone else's face and document does not verify the applicant: it goes to review", async () => {
+      const app = await create({ useSelfieVerification: 'ReplaceIdentification' });
+      const doc = app.byType('SelfieVerification');
+      const res = await verify(app.id, doc.id, await job({ documentType: 'drivers-license', fullName: 'MARY JANE WATSON', dateOfBirth: '1992-06-01' }));
+      expect(res.status).toBe(200);
+      expect(res.body.data.attributes).toMatchObject({ status: 'PendingReview', reasonCode: 'document_name_mismatch' });
+      await waitForStatus(engine, app.id, 'PendingReview');
+    });
+
     it('US person + residence permit: the document is Invalid (UnsupportedDocumentType), the application awaits documents again, and a new job can fix it', async () => {
       const app = await create({ useSelfieVerification: 'ReplaceIdentification' });
       const doc = app.byType('SelfieVerification');

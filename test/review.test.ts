@@ -101,12 +101,12 @@ describe('review, cancel and business applications', () => {
       expect((created.data.attributes as any).officer).toMatchObject({ fullName: { first: 'Richard' }, status: 'AwaitingDocuments' });
       const id = created.data.id;
       const officerDoc = personDoc(inc, 'officer', 0);
-      expect((await verify(id, officerDoc.id, await insertVerificationJob(engine, engine.orgId))).body.data.attributes.status).toBe('Approved');
-      expect((await verify(id, personDoc(inc, 'beneficialOwner', 1).id, await insertVerificationJob(engine, engine.orgId, { documentType: 'identification' }))).body.data.attributes.status).toBe('Approved');
+      expect((await verify(id, officerDoc.id, await insertVerificationJob(engine, engine.orgId, { fullName: 'RICHARD HENDRICKS' }))).body.data.attributes.status).toBe('Approved');
+      expect((await verify(id, personDoc(inc, 'beneficialOwner', 1).id, await insertVerificationJob(engine, engine.orgId, { documentType: 'identification', fullName: 'Jared Dunn' }))).body.data.attributes.status).toBe('Approved');
       // two of three persons approved: still waiting for the last one
       await new Promise((r) => setTimeout(r, 500));
       expect((await engine.unit.applications.get(id)).data.attributes.status).toBe('AwaitingDocuments');
-      expect((await verify(id, personDoc(inc, 'beneficialOwner', 2).id, await insertVerificationJob(engine, engine.orgId, { documentType: 'passport' }))).body.data.attributes.status).toBe('Approved');
+      expect((await verify(id, personDoc(inc, 'beneficialOwner', 2).id, await insertVerificationJob(engine, engine.orgId, { documentType: 'passport', fullName: 'DOE JANE' }))).body.data.attributes.status).toBe('Approved');
       const approved = await waitForStatus(engine, id, 'Approved');
       expect(approved.data.attributes.beneficialOwners.map((b: any) => b.status)).toEqual(['Approved', 'Approved']);
       const q = await engine.temporal.workflow.getHandle(`application-${id}`).query<any>('status');
@@ -125,7 +125,7 @@ describe('review, cancel and business applications', () => {
       const created = await engine.unit.applications.create(businessApplication(owners, officer));
       const inc = created.included as any[];
       const id = created.data.id;
-      await verify(id, personDoc(inc, 'officer', 0).id, await insertVerificationJob(engine, engine.orgId));
+      await verify(id, personDoc(inc, 'officer', 0).id, await insertVerificationJob(engine, engine.orgId, { fullName: 'Richard Hendricks' }));
       const res = await verify(id, personDoc(inc, 'beneficialOwner', 2).id,
         await insertVerificationJob(engine, engine.orgId, { documentType: 'passport', decision: 'reject', reasonCodes: ['selfie_face_mismatch'], scores: { faceMatch: 0.05 } }));
       expect(res.body.data.attributes.status).toBe('Invalid');

@@ -132,7 +132,7 @@ export function createApplicationActivities(deps: Pick<ActivityDeps, 'db'> & Par
     async verifySelfieDocument(input: VerifyDocumentRequest & { applicationId: string; orgId: string }): Promise<VerifyDocumentOutcome> {
       return db.transaction().execute(async (trx) => {
         const doc = await trx.selectFrom('application_documents as d').innerJoin('application_persons as p', 'p.id', 'd.person_id')
-          .select(['d.id', 'd.document_type', 'd.status', 'd.verification_job_id', 'p.us_person'])
+          .select(['d.id', 'd.document_type', 'd.status', 'd.verification_job_id', 'p.us_person', 'p.full_name', 'p.date_of_birth'])
           .where('d.id', '=', input.documentId).where('d.application_id', '=', input.applicationId).where('d.org_id', '=', input.orgId)
           .forUpdate().executeTakeFirst();
         if (!doc) return { ok: false, error: 'document_not_found' };
@@ -150,7 +150,7 @@ export function createApplicationActivities(deps: Pick<ActivityDeps, 'db'> & Par
           if (job.status === 'failed') return { ok: false, error: 'job_failed' };
           return { ok: false, error: 'job_already_used' };
         }
-        const e = evaluateSelfie(claimed.result as unknown as VerificationJobResult, { usPerson: doc.us_person }, thresholds);
+        const e = evaluateSelfie(claimed.result as unknown as VerificationJobResult, { usPerson: doc.us_person, fullName: doc.full_name, dateOfBirth: doc.date_of_birth }, thresholds);
         await trx.updateTable('application_documents').set({
           status: e.documentStatus, reason: e.reason, reason_code: e.reasonCode, verification_job_id: input.jobId, updated_at: sql`now()`,
         }).where('id', '=', input.documentId).where('org_id', '=', input.orgId).execute();

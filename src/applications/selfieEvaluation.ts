@@ -1,6 +1,7 @@
 // Turns a completed verification job's result into a document status and what it means for
 // the person: thresholds on the scores, the job's own decision, and Unit's supported-document
 // rule (US person → drivers-license or identification; non-US person → passport).
+import { compareExpectedPerson } from '../verification/documentFields';
 import type { DocumentStatus, PersonVerdict } from '../workflows/applicationTypes';
 
 export interface ScoreThresholds { faceMatch: number; selfie: number; id: number }
@@ -39,7 +40,10 @@ export function supportedDocumentTypes(usPerson: boolean): VerifiedDocumentType[
 
 const SCORES = ['faceMatch', 'selfie', 'id'] as const;
 
-export function evaluateSelfie(result: VerificationJobResult, person: { usPerson: boolean }, thresholds: SelfieThresholds = DEFAULT_SELFIE_THRESHOLDS): SelfieEvaluation {
+/** The person the document must belong to: a job proves the identity on *its* document only. */
+export interface PersonOnApplication { usPerson: boolean; fullName?: string; dateOfBirth?: string }
+
+export function evaluateSelfie(result: VerificationJobResult, person: PersonOnApplication, thresholds: SelfieThresholds = DEFAULT_SELFIE_THRESHOLDS): SelfieEvaluation {
   const codes = result.decision.reasonCodes ?? [];
   // An unusable capture (blurred, no face, unreadable) scores 0 everywhere: ask again, don't deny.
   if (result.decision.value === 'resubmit') {
@@ -57,6 +61,17 @@ export function evaluateSelfie(result: VerificationJobResult, person: { usPerson
     const reasonCode = codes[0] ?? `${below[0]}_score_below_threshold`;
     const detail = [...codes, ...below.map((k) => `${k} ${result.scores?.[k]} < ${thresholds.fail[k]}`)].join(', ');
     return { documentStatus: 'Invalid', verdict: 'Denied', reasonCode, reason: `selfie verification failed: ${detail}` };
+  }
+  // The selfie matches the document; the document must match the applicant, or a valid job for
+  // someone else's face and ID would verify this person. Unreadable or different → a human looks.
+  if (person.fullName) {
+    const fields = (result.fields ?? {}) as { fullName?: string | null; dateOfBirth?: string | null };
+    const cmp = compareExpectedPerson({ fullName: person.fullName, dateOfBirth: person.dateOfBirth ?? null }, { fullName: fields.fullName ?? null, dateOfBirth: fields.dateOfBirth ?? null });
+    if (!cmp.nameMatches || cmp.dateOfBirthMatches !== true) {
+      const reasonCode = !cmp.nameMatches ? 'document_name_mismatch' : 'document_dob_mismatch';
+      const what = !fields.fullName || !fields.dateOfBirth ? 'could not be read from the document' : 'on the document differ from the applicant';
+      return { documentStatus: 'PendingReview', verdict: 'Continue', reasonCode, reason: `manual review: the name or date of birth ${what}` };
+    }
   }
   const allPass = SCORES.every((k) => Number(result.scores?.[k]) >= thresholds.pass[k]);
   if (result.decision.value === 'accept' && allPass) return { documentStatus: 'Approved', verdict: 'Continue', reasonCode: null, reason: null };

@@ -58,6 +58,9 @@ export interface JobOptions {
   decision?: 'accept' | 'review' | 'reject' | 'resubmit';
   reasonCodes?: string[];
   scores?: Partial<{ faceMatch: number; selfie: number; id: number; liveness: number }>;
+  /** The person on the job's document (default: the fixtures' default applicant, Peter Parker). */
+  fullName?: string;
+  dateOfBirth?: string;
 }
 
 /** A verification job row as the verification engine leaves it (tests only). */
@@ -71,7 +74,7 @@ export async function insertVerificationJob(engine: Pick<TestEngine, 'db'>, orgI
     scores: { faceMatch: 0.95, selfie: 0.9, id: 0.9, liveness: 0.9, ...o.scores },
     checks: [{ name: 'face_match', status: decision === 'reject' ? 'failed' : 'passed', code: decision === 'reject' ? (o.reasonCodes?.[0] ?? null) : null, reason: null }],
     decision: { value: decision, reasonCodes: o.reasonCodes ?? [] },
-    fields: { fullName: 'PETER PARKER', dateOfBirth: '1990-01-15', expirationDate: '2030-01-01', documentNumber: 'D1234567', country: 'USA' },
+    fields: { fullName: o.fullName ?? 'PETER PARKER', dateOfBirth: o.dateOfBirth ?? '1990-01-15', expirationDate: '2030-01-01', documentNumber: 'D1234567', country: 'USA' },
   };
   await engine.db.insertInto('verification_jobs').values({
     id, org_id: orgId, status, expected_person: null, result: result ? JSON.stringify(result) : null,
