@@ -3,7 +3,7 @@ import { sql } from 'kysely';
 import type { EngineDeps } from '../deps';
 import { requireApiToken } from './auth';
 import { errorHandler, sendErrors } from './errors';
-import { jsonApiBody } from './jsonApi';
+import { jsonApiBody, refuseNulInQuery } from './jsonApi';
 import { openApiDocument } from './openapi/document';
 import { applicationRoutes } from './routes/applications';
 import { documentRoutes } from './routes/documents';
@@ -26,6 +26,7 @@ export function createApp(deps: EngineDeps): express.Express {
   app.get('/openapi.json', (_req, res) => { res.json(openApiDocument()); });
 
   app.use(requireApiToken(deps.db));
+  app.use(refuseNulInQuery);
   app.use(jsonApiBody());
   app.use(applicationRoutes(deps));
   app.use(documentRoutes(deps));

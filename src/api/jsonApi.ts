@@ -30,8 +30,25 @@ export function jsonApiBody(limit = '1mb') {
       return next(new ApiError(415, 'Unsupported Media Type', `Content-Type must be ${JSON_API} (got ${ct || 'none'})`, { code: 'unsupported_media_type' }));
     }
     const bigger = req.method === 'POST' ? largerJsonBodyLimits.get(req.path) : undefined;
-    (bigger ? parserFor(bigger) : parse)(req, res, next);
+    (bigger ? parserFor(bigger) : parse)(req, res, (err?: unknown) => {
+      if (err) return next(err);
+      // PostgreSQL text and jsonb cannot hold U+0000: refuse it here rather than fail later.
+      if (containsNul(req.body)) return next(new ApiError(400, 'Bad Request', 'strings must not contain the NUL character (\\u0000)', { code: 'invalid_field' }));
+      next();
+    });
   };
+}
+
+function containsNul(v: unknown, depth = 0): boolean {
+  if (typeof v === 'string') return v.includes('\u0000');
+  if (depth > 64 || v === null || typeof v !== 'object') return false;
+  return Object.entries(v as Record<string, unknown>).some(([k, x]) => k.includes('\u0000') || containsNul(x, depth + 1));
+}
+
+/** Query strings with a NUL (%00) are refused for the same reason. */
+export function refuseNulInQuery(req: Request, _res: Response, next: NextFunction) {
+  if (/%00/.test(req.originalUrl)) return next(new ApiError(400, 'Bad Request', 'the query must not contain the NUL character (%00)', { code: 'invalid_parameter' }));
+  next();
 }
 
 /** `page[limit]`, `page[offset]` with Unit's defaults (100, max 1000). */
@@ -40,7 +57,7 @@ export function pageParams(q: Request['query']): { limit: number; offset: number
   const limit = page.limit === undefined ? 100 : Number(page.limit);
   const offset = page.offset === undefined ? 0 : Number(page.offset);
   if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new ApiError(400, 'Bad Request', 'page[limit] must be an integer from 1 to 1000', { source: { parameter: 'page[limit]' } });
-  if (!Number.isInteger(offset) || offset < 0) throw new ApiError(400, 'Bad Request', 'page[offset] must be a non-negative integer', { source: { parameter: 'page[offset]' } });
+  if (!Number.isInteger(offset) || offset < 0 || offset > 1_000_000_000) throw new ApiError(400, 'Bad Request', 'page[offset] must be an integer from 0 to 1000000000', { source: { parameter: 'page[offset]' } });
   return { limit, offset };
 }
 

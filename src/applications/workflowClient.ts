@@ -43,10 +43,11 @@ export async function startApplicationWorkflow(deps: EngineDeps, app: Applicatio
 }
 
 /** Executes an update of the application workflow; a rejected update (validator) becomes a 409 with its reason. */
-export async function executeApplicationUpdate<Ret, Args extends [unknown, ...unknown[]]>(deps: EngineDeps, applicationId: string, def: UpdateDefinition<Ret, Args>, args: Args): Promise<Ret> {
+export async function executeApplicationUpdate<Ret, Args extends [unknown, ...unknown[]]>(deps: EngineDeps, applicationId: string, def: UpdateDefinition<Ret, Args>, args: Args, updateId?: string): Promise<Ret> {
   const handle = deps.temporal.workflow.getHandle(applicationWorkflowId(applicationId));
   try {
-    return await handle.executeUpdate(def, { args });
+    // The same updateId twice (a client's double submit) runs once; the second gets the first's result.
+    return await handle.executeUpdate(def, { args, ...(updateId ? { updateId } : {}) });
   } catch (err) {
     // The update ran but its activity kept failing (database down, say): not the client's fault.
     if (err instanceof WorkflowUpdateFailedError && err.cause instanceof ActivityFailure) throw unavailable('the request could not be processed right now; retry it');

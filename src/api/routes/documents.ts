@@ -96,7 +96,7 @@ export function documentRoutes(deps: EngineDeps): Router {
     if (doc.document_type !== 'SelfieVerification') throw conflict(`document ${documentId} is a ${doc.document_type}; only SelfieVerification documents are verified with a job (upload the file instead)`, 'document_not_verifiable');
     if (agg.application.status !== 'AwaitingDocuments') throw conflict(`application ${applicationId} is ${agg.application.status}; documents can be verified only while AwaitingDocuments`, 'invalid_state');
     if (!['Required', 'Invalid'].includes(doc.status)) throw conflict(`document ${documentId} is ${doc.status}; only Required or Invalid documents can be verified`, 'document_not_verifiable');
-    const out = await executeApplicationUpdate(deps, applicationId, verifyDocumentUpdate, [{ documentId, jobId }]);
+    const out = await executeApplicationUpdate(deps, applicationId, verifyDocumentUpdate, [{ documentId, jobId }], `verify-${documentId}-${jobId}`);
     if (!out.ok) throw VERIFY_ERRORS[out.error](jobId);
     const fresh = await getDocument(deps.db, req.orgId, applicationId, documentId);
     sendDocument(res, 200, { data: serializeDocument(fresh!, agg.persons.find((p) => p.id === String(doc.person_id))) });

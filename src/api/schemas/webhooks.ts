@@ -86,8 +86,8 @@ export const WebhookListQuery = z.object({
 export const WebhookListFilter = z.object({
   since: z.iso.datetime({ offset: true }).optional(),
   until: z.iso.datetime({ offset: true }).optional(),
-  fromId: z.string().regex(/^\d+$/, 'must be an integer id').optional(),
-  toId: z.string().regex(/^\d+$/, 'must be an integer id').optional(),
+  fromId: z.string().regex(/^\d{1,18}$/, 'must be an integer id').optional(),
+  toId: z.string().regex(/^\d{1,18}$/, 'must be an integer id').optional(),
 });
 
 const json = <T extends z.ZodType>(schema: T) => ({ content: { [JSON_API]: { schema } } });
