@@ -6,7 +6,7 @@ import { SIGNATURE_HEADER, signBody } from '../webhooks/signature';
 import type { ActivityDeps } from './index';
 
 export interface DeliveryTarget { webhookId: string; deliveryMode: 'AtMostOnce' | 'AtLeastOnce' }
-export interface DeliverWebhookInput { eventId: string; webhookId: string; /** only when called outside Temporal */ attempt?: number }
+export interface DeliverWebhookInput { eventId: string; webhookId: string; /** scopes the look-up (absent in histories from before it was added) */ orgId?: string; /** only when called outside Temporal */ attempt?: number }
 export interface DeliverWebhookResult { outcome: 'delivered' | 'skipped'; statusCode?: number; reason?: string }
 
 /** The Temporal attempt number (1-based) when running as an activity. */
@@ -51,7 +51,9 @@ export function createWebhookDeliveryActivities(deps: Pick<ActivityDeps, 'db' | 
      */
     async deliverWebhook(input: DeliverWebhookInput): Promise<DeliverWebhookResult> {
       const attempt = currentAttempt(input.attempt ?? 1);
-      const hook = await db.selectFrom('webhooks').selectAll().where('id', '=', input.webhookId).executeTakeFirst();
+      let q = db.selectFrom('webhooks').selectAll().where('id', '=', input.webhookId);
+      if (input.orgId) q = q.where('org_id', '=', input.orgId);
+      const hook = await q.executeTakeFirst();
       if (!hook) return { outcome: 'skipped', reason: 'webhook not found' };
       if (hook.status !== 'Enabled') return { outcome: 'skipped', reason: 'webhook disabled' };
       const event = await db.selectFrom('events').selectAll().where('id', '=', input.eventId).where('org_id', '=', hook.org_id).executeTakeFirst();

@@ -155,6 +155,8 @@ export async function storeUpload(db: Kysely<Database>, orgId: string, applicati
       : { back_file: bytes, back_content_type: contentType, status, reason: null, reason_code: null, updated_at: sql`now()` })
     .where('org_id', '=', orgId).where('application_id', '=', applicationId).where('id', '=', documentId)
     .where('status', 'in', UPLOAD_OPEN_STATUSES).where('document_type', 'in', UPLOADABLE)
+    // Re-checked in the same statement: the application may have closed since the route looked.
+    .where('application_id', 'in', (eb) => eb.selectFrom('applications').select('id').where('org_id', '=', orgId).where('status', '=', 'AwaitingDocuments'))
     .returning('id').executeTakeFirst();
   if (!updated) return null;
   return getDocument(db, orgId, applicationId, documentId);

@@ -53,7 +53,7 @@ export async function webhookDeliveryWorkflow(input: WebhookDeliveryInput): Prom
       retry,
     });
     try {
-      const res = await deliverWebhook({ eventId: input.eventId, webhookId: t.webhookId });
+      const res = await deliverWebhook({ eventId: input.eventId, webhookId: t.webhookId, orgId: input.orgId });
       return { webhookId: t.webhookId, outcome: res.outcome, ...(res.reason ? { reason: res.reason } : {}) };
     } catch (err) {
       if (!(err instanceof ActivityFailure)) throw err;

@@ -61,7 +61,13 @@ export function documentRoutes(deps: EngineDeps): Router {
     if (!UPLOAD_OPEN_STATUSES.includes(doc.status as DocumentStatus)) throw conflict(`document ${documentId} is ${doc.status} and accepts no more files`, 'invalid_state');
     const stored = await storeUpload(deps.db, req.orgId, applicationId, documentId, side, ct, bytes);
     if (!stored) throw conflict(`document ${documentId} accepts no more files`, 'invalid_state');
-    await deps.temporal.workflow.getHandle(applicationWorkflowId(applicationId)).signal(documentUploadedSignal, { documentId, status: stored.status as DocumentStatus });
+    try {
+      await deps.temporal.workflow.getHandle(applicationWorkflowId(applicationId)).signal(documentUploadedSignal, { documentId, status: stored.status as DocumentStatus });
+    } catch (err) {
+      // The application closed between the check and the signal (deadline, cancel, denial).
+      if ((err as Error)?.name === 'WorkflowNotFoundError') throw conflict(`application ${applicationId} is no longer accepting documents`, 'invalid_state');
+      throw err;
+    }
     sendDocument(res, 200, { data: serializeDocument(stored, agg.persons.find((p) => p.id === String(stored.person_id))) });
   });
   router.put('/applications/:applicationId/documents/:documentId', checkType, raw, upload('front'));
