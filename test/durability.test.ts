@@ -16,7 +16,7 @@ function startWorkerProcess(engine: TestEngine): ChildProcess {
   // The real worker entry point, as docker-compose runs it, in its own process.
   return spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/worker.ts')], {
     cwd: ROOT,
-    env: { ...process.env, DATABASE_URL: engine.config.DATABASE_URL, TEMPORAL_ADDRESS: engine.config.TEMPORAL_ADDRESS, TEMPORAL_TASK_QUEUE: engine.config.TEMPORAL_TASK_QUEUE, WEBHOOK_TIMEOUT_MS: '2000', LOG_LEVEL: 'warn' },
+    env: { ...process.env, DATABASE_URL: engine.config.DATABASE_URL, TEMPORAL_ADDRESS: engine.config.TEMPORAL_ADDRESS, TEMPORAL_TASK_QUEUE: engine.config.TEMPORAL_TASK_QUEUE, WEBHOOK_TIMEOUT_MS: '2000', WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true', LOG_LEVEL: 'warn' },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
 }

@@ -105,6 +105,8 @@ export async function startEngine(opts: StartEngineOptions = {}): Promise<Engine
     TEMPORAL_UI_PORT: String(uiPort),
     BOOTSTRAP_API_TOKEN: token,
     LOG_LEVEL: opts.logLevel ?? 'warn',
+    // the benchmark's webhook receiver listens on loopback
+    WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true',
     ...opts.env,
   };
   delete env.TEMPORAL_ADDRESS; // the all-in-one engine: always its own dev server

@@ -4,6 +4,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { eventResource, WEBHOOK_CONTENT_TYPES, webhookBody } from '../webhooks/payload';
 import { SIGNATURE_HEADER, signBody } from '../webhooks/signature';
 import type { ActivityDeps } from './index';
+import { assertDeliverable, WebhookDestinationRefused } from '../webhooks/destinationPolicy';
 
 export interface DeliveryTarget { webhookId: string; deliveryMode: 'AtMostOnce' | 'AtLeastOnce' }
 export interface DeliverWebhookInput { eventId: string; webhookId: string; /** scopes the look-up (absent in histories from before it was added) */ orgId?: string; /** only when called outside Temporal */ attempt?: number }
@@ -59,6 +60,17 @@ export function createWebhookDeliveryActivities(deps: Pick<ActivityDeps, 'db' | 
       const event = await db.selectFrom('events').selectAll().where('id', '=', input.eventId).where('org_id', '=', hook.org_id).executeTakeFirst();
       if (!event) throw ApplicationFailure.nonRetryable(`event ${input.eventId} not found for webhook ${input.webhookId}`, 'EventNotFound');
 
+      if (!config.WEBHOOK_ALLOW_PRIVATE_NETWORKS) {
+        try {
+          await assertDeliverable(hook.url);
+        } catch (err) {
+          // Logged like any attempt; not retried (the address will not become public by waiting).
+          const reason = err instanceof WebhookDestinationRefused ? err.message : `cannot resolve the webhook's host: ${(err as Error).message}`;
+          await db.insertInto('webhook_attempts').values({ org_id: hook.org_id, event_id: input.eventId, webhook_id: input.webhookId, attempt: currentAttempt(input.attempt ?? 1), status_code: null, error: reason, duration_ms: 0, delivered: false }).execute();
+          if (err instanceof WebhookDestinationRefused) throw ApplicationFailure.nonRetryable(reason, 'WebhookDestinationRefused');
+          throw ApplicationFailure.retryable(reason, 'WebhookHostUnresolved');
+        }
+      }
       const body = JSON.stringify(webhookBody(eventResource(event)));
       const timeout = AbortSignal.timeout(config.WEBHOOK_TIMEOUT_MS);
       const cancel = cancellationSignal();

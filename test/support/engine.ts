@@ -46,7 +46,7 @@ export async function startTestEngine(optsOrEnv: TestEngineOptions | Record<stri
   const isOptions = ['env', 'workerOptions', 'timeSkipping'].some((k) => k in optsOrEnv);
   const opts: TestEngineOptions = isOptions ? (optsOrEnv as TestEngineOptions) : { env: optsOrEnv as Record<string, string>, workerOptions: legacyWorkerOptions };
   const { env = {}, workerOptions = {} } = opts;
-  const config = loadConfig({ ...process.env, DATABASE_URL: inject('databaseUrl'), TEMPORAL_ADDRESS: inject('temporalAddress'), TEMPORAL_TASK_QUEUE: `test-${randomUUID()}`, ...env });
+  const config = loadConfig({ ...process.env, DATABASE_URL: inject('databaseUrl'), TEMPORAL_ADDRESS: inject('temporalAddress'), TEMPORAL_TASK_QUEUE: `test-${randomUUID()}`, WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true', ...env });
   const db = connectDatabase(config.DATABASE_URL!, 4);
   let testEnv: TestWorkflowEnvironment | undefined;
   let connection: Connection;

@@ -3,7 +3,8 @@ import { randomBytes } from 'node:crypto';
 import { Router, type Request } from 'express';
 import type { EngineDeps } from '../../deps';
 import { webhookResource } from '../../webhooks/payload';
-import { notFound, parseOr400 } from '../errors';
+import { notFound, parseOr400, ValidationError } from '../errors';
+import { isObviouslyPrivate } from '../../webhooks/destinationPolicy';
 import { pageParams, route, sendDocument } from '../jsonApi';
 import { CreateWebhookRequest, PatchWebhookRequest, WebhookListFilter } from '../schemas/webhooks';
 
@@ -22,8 +23,16 @@ export function webhookRoutes(deps: EngineDeps): Router {
     return row;
   };
 
+  const refusePrivateDestination = (url: string) => {
+    if (!deps.config.WEBHOOK_ALLOW_PRIVATE_NETWORKS && isObviouslyPrivate(url)) {
+      throw new ValidationError([{ status: '400', title: 'Bad Request', code: 'invalid_field', source: { pointer: '/data/attributes/url' },
+        detail: 'url: private, loopback and link-local destinations are not allowed (WEBHOOK_ALLOW_PRIVATE_NETWORKS=true allows them)' }]);
+    }
+  };
+
   router.post('/webhooks', route(async (req, res) => {
     const { attributes: a } = parseOr400(CreateWebhookRequest, req.body).data;
+    refusePrivateDestination(a.url);
     const row = await db.insertInto('webhooks').values({
       org_id: req.orgId,
       label: a.label,
@@ -59,6 +68,7 @@ export function webhookRoutes(deps: EngineDeps): Router {
   router.patch('/webhooks/:id', route(async (req, res) => {
     const existing = await load(req);
     const { attributes: a } = parseOr400(PatchWebhookRequest, req.body).data;
+    if (a.url !== undefined) refusePrivateDestination(a.url);
     const changes = {
       ...(a.label !== undefined && { label: a.label }),
       ...(a.url !== undefined && { url: a.url }),
