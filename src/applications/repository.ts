@@ -5,6 +5,7 @@ import { sql, type Kysely, type Selectable } from 'kysely';
 import type { ApplicationDocumentsTable, ApplicationPersonsTable, ApplicationsTable, Database } from '../../migrations/database';
 import type { BusinessAttributes, CreateApplicationRequest, IndividualAttributes } from '../api/schemas/applications';
 import type { ApplicationStatus, DocumentStatus, DocumentType, PersonRole } from '../workflows/applicationTypes';
+import { isDatabaseId } from '../db/ids';
 
 export type ApplicationRow = Selectable<ApplicationsTable>;
 export type PersonRow = Selectable<ApplicationPersonsTable>;
@@ -80,7 +81,7 @@ const documentColumns = ['id', 'application_id', 'org_id', 'person_id', 'documen
   'front_content_type', 'back_content_type', 'verification_job_id', 'created_at', 'updated_at'] as const;
 
 export async function getAggregate(db: Kysely<Database>, orgId: string, applicationId: string): Promise<ApplicationAggregate | null> {
-  if (!/^\d{1,18}$/.test(applicationId)) return null;
+  if (!isDatabaseId(applicationId)) return null;
   const application = await db.selectFrom('applications').selectAll().where('org_id', '=', orgId).where('id', '=', applicationId).executeTakeFirst();
   if (!application) return null;
   const [persons, documents] = await Promise.all([
@@ -97,7 +98,7 @@ export async function listDocuments(db: Kysely<Database>, orgId: string, applica
 }
 
 export async function getDocument(db: Kysely<Database>, orgId: string, applicationId: string, documentId: string): Promise<DocumentRow | null> {
-  if (!/^\d{1,18}$/.test(applicationId) || !/^\d{1,18}$/.test(documentId)) return null;
+  if (!isDatabaseId(applicationId) || !isDatabaseId(documentId)) return null;
   const row = await db.selectFrom('application_documents').select(documentColumns)
     .select([sql<boolean>`front_file IS NOT NULL`.as('has_front'), sql<boolean>`back_file IS NOT NULL`.as('has_back')])
     .where('org_id', '=', orgId).where('application_id', '=', applicationId).where('id', '=', documentId).executeTakeFirst();
@@ -163,7 +164,7 @@ export async function storeUpload(db: Kysely<Database>, orgId: string, applicati
 }
 
 export async function getDocumentFile(db: Kysely<Database>, orgId: string, applicationId: string, documentId: string, side: 'front' | 'back'): Promise<{ contentType: string; bytes: Buffer } | null> {
-  if (!/^\d{1,18}$/.test(applicationId) || !/^\d{1,18}$/.test(documentId)) return null;
+  if (!isDatabaseId(applicationId) || !isDatabaseId(documentId)) return null;
   const row = await db.selectFrom('application_documents')
     .select(side === 'front' ? ['front_file as bytes', 'front_content_type as contentType'] : ['back_file as bytes', 'back_content_type as contentType'])
     .where('org_id', '=', orgId).where('application_id', '=', applicationId).where('id', '=', documentId).executeTakeFirst();

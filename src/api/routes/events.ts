@@ -8,8 +8,7 @@ import type { webhookDeliveryWorkflow } from '../../workflows/webhookDelivery';
 import { notFound, parseOr400 } from '../errors';
 import { pageParams, route, sendDocument } from '../jsonApi';
 import { EventListFilter } from '../schemas/events';
-
-const isId = (id: string) => /^\d{1,18}$/.test(id);
+import { isDatabaseId } from '../../db/ids';
 
 export function eventRoutes(deps: EngineDeps): Router {
   const { db } = deps;
@@ -17,7 +16,7 @@ export function eventRoutes(deps: EngineDeps): Router {
 
   const load = async (req: Request) => {
     const id = String(req.params.id);
-    const row = isId(id)
+    const row = isDatabaseId(id)
       ? await db.selectFrom('events').selectAll().where('id', '=', id).where('org_id', '=', req.orgId).executeTakeFirst()
       : undefined;
     if (!row) throw notFound('event', id);

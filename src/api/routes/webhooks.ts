@@ -7,8 +7,7 @@ import { notFound, parseOr400, ValidationError } from '../errors';
 import { isObviouslyPrivate } from '../../webhooks/destinationPolicy';
 import { pageParams, route, sendDocument } from '../jsonApi';
 import { CreateWebhookRequest, PatchWebhookRequest, WebhookListFilter } from '../schemas/webhooks';
-
-const isId = (id: string) => /^\d{1,18}$/.test(id);
+import { isDatabaseId } from '../../db/ids';
 
 export function webhookRoutes(deps: EngineDeps): Router {
   const { db } = deps;
@@ -16,7 +15,7 @@ export function webhookRoutes(deps: EngineDeps): Router {
 
   const load = async (req: Request) => {
     const id = String(req.params.id);
-    const row = isId(id)
+    const row = isDatabaseId(id)
       ? await db.selectFrom('webhooks').selectAll().where('id', '=', id).where('org_id', '=', req.orgId).executeTakeFirst()
       : undefined;
     if (!row) throw notFound('webhook', id);
