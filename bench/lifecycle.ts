@@ -202,6 +202,8 @@ interface RunResult {
   throughput: number;
   /** measured applications finished per second, from the window's start to the last one's terminal webhook */
   completionRate: number;
+  /** The window's applications, all finished, per second of the window: the rate the engine kept up with (0 if any did not finish). */
+  sustained: number;
   createRate: number;
   createToTerminal: Dist; createRoundTrip: Dist; createToAwaiting: Dist; verifyToTerminal: Dist; verifyRoundTrip: Dist; arrivalLag: Dist;
   deliveries: number; duplicates: number; badSignatures: number; deliveriesByType: Map<string, number>;
@@ -371,6 +373,7 @@ async function runOnce(o: Options, engine: EngineProcess, db: Kysely<Database>, 
     measured: { created: createdOk.length, terminal: terminal.length, unfinished: createdOk.length - terminal.length, failed: measured.length - createdOk.length },
     statuses, errors,
     throughput: terminalInWindow / o.duration,
+    sustained: terminal.length === measured.length + skipped ? terminal.length / o.duration : 0,
     completionRate: terminal.length ? terminal.length / ((Math.max(...terminal.map((r) => r.terminalAt!)) - windowStart) / 1000) : 0,
     createRate: createdOk.length / o.duration,
     createToTerminal: dist(terminal.map((r) => r.terminalAt! - r.sentAt)),
@@ -392,6 +395,16 @@ async function runOnce(o: Options, engine: EngineProcess, db: Kysely<Database>, 
 
 const perApp = (v: number, n: number) => (n ? fmtNum(v / n) : '—');
 
+/**
+ * The issue's target: the engine kept up with ≥ 10 arrivals/s for the whole window (every one
+ * of them decided, none skipped or failed) with p95 create→terminal ≤ 2 s. Counting terminals
+ * inside the window instead would swing by a few applications at its edges (warm-up ones
+ * finishing in it, the last ones after it).
+ */
+function targetMet(r: RunResult): boolean {
+  return r.sustained >= 10 && r.createToTerminal.p95 <= 2000 && r.measured.unfinished === 0 && r.measured.failed === 0 && r.skipped === 0;
+}
+
 function printRun(o: Options, r: RunResult, label: string) {
   const L = (s = '') => console.log(s);
   L(`\n=== ${label} ===`);
@@ -400,6 +413,7 @@ function printRun(o: Options, r: RunResult, label: string) {
   L(`applications (measured window, ${o.duration} s): offered ${r.offered}, created ${r.measured.created}, terminal ${r.measured.terminal}, unfinished ${r.measured.unfinished}, create failed ${r.measured.failed}, skipped (max-open) ${r.skipped}`);
   L(`statuses: ${[...r.statuses].map(([k, v]) => `${k} ${v}`).join(', ') || '—'}`);
   if (r.errors.size) { L('errors:'); for (const [k, v] of r.errors) L(`  ${v} × ${k}`); }
+  L(`sustained: ${fmtNum(r.sustained, 2)}/s — every application offered in the ${o.duration} s window (${r.offered}) reached a terminal status${r.sustained ? '' : ': NOT all did'}`);
   L(`throughput: ${fmtNum(r.throughput, 2)} terminal/s over the measured window (created ${fmtNum(r.createRate, 2)}/s; target ${o.rate}/s); the window's ${r.measured.terminal} finished applications: ${fmtNum(r.completionRate, 2)}/s from window start to the last terminal webhook`);
   L(`latency create→terminal:     ${fmtDist(r.createToTerminal)}`);
   if (r.path === 'selfie') {
@@ -409,8 +423,7 @@ function printRun(o: Options, r: RunResult, label: string) {
   }
   L(`  POST /applications round trip: ${fmtDist(r.createRoundTrip)}`);
   L(`  arrival lag (sent − scheduled): ${fmtDist(r.arrivalLag)}`);
-  const pass = r.throughput >= 10 && r.createToTerminal.p95 <= 2000 && r.measured.unfinished === 0;
-  L(`target (≥ 10/s sustained, p95 ≤ 2 s, nothing unfinished): ${pass ? 'MET' : 'NOT MET'}`);
+  L(`target (≥ 10/s sustained, p95 ≤ 2 s, nothing unfinished): ${targetMet(r) ? 'MET' : 'NOT MET'}`);
   L(`webhooks: ${r.deliveries} deliveries received, ${r.duplicates} duplicates, ${r.badSignatures} bad signatures; by type: ${[...r.deliveriesByType].filter(([, n]) => n > 0).map(([t, n]) => `${t} ${n}`).join(', ')}`);
   L(`API round trips per application: ${fmtNum(r.roundTripsPerApp, 2)}  (${[...r.roundTrips].map(([k, v]) => `${k}: ${v}`).join('; ')})`);
   L(`  API answers: ${[...r.apiStatuses].map(([k, v]) => `${k}: ${v}`).join('; ')}`);
@@ -449,14 +462,14 @@ function printRun(o: Options, r: RunResult, label: string) {
 function printMedian(o: Options, runs: RunResult[]) {
   const m = (f: (r: RunResult) => number) => median(runs.map(f));
   console.log(`\n=== median of ${runs.length} runs ===`);
-  console.log(`throughput ${fmtNum(m((r) => r.throughput), 2)}/s (runs: ${runs.map((r) => fmtNum(r.throughput, 2)).join(', ')})`);
+  console.log(`sustained ${fmtNum(m((r) => r.sustained), 2)}/s (runs: ${runs.map((r) => fmtNum(r.sustained, 2)).join(', ')}); terminal in the window ${fmtNum(m((r) => r.throughput), 2)}/s (runs: ${runs.map((r) => fmtNum(r.throughput, 2)).join(', ')})`);
   console.log(`create→terminal p50 ${fmtMs(m((r) => r.createToTerminal.p50))}  p95 ${fmtMs(m((r) => r.createToTerminal.p95))}  p99 ${fmtMs(m((r) => r.createToTerminal.p99))}  max ${fmtMs(m((r) => r.createToTerminal.max))}`);
   if (runs[0].path === 'selfie') {
     console.log(`create→awaitingDocuments p50 ${fmtMs(m((r) => r.createToAwaiting.p50))}  p95 ${fmtMs(m((r) => r.createToAwaiting.p95))}`);
     console.log(`verify→terminal p50 ${fmtMs(m((r) => r.verifyToTerminal.p50))}  p95 ${fmtMs(m((r) => r.verifyToTerminal.p95))}`);
   }
   console.log(`unfinished ${m((r) => r.measured.unfinished)}; engine CPU ${fmtNum(m((r) => r.cpu.find((c) => c.name.startsWith('engine'))?.cpuPct ?? NaN), 0)}%; round trips/app ${fmtNum(m((r) => r.roundTripsPerApp), 2)}`);
-  const ok = runs.filter((r) => r.throughput >= 10 && r.createToTerminal.p95 <= 2000 && r.measured.unfinished === 0).length;
+  const ok = runs.filter(targetMet).length;
   console.log(`target met in ${ok} of ${runs.length} runs (rate ${o.rate}/s)`);
 }
 

@@ -34,6 +34,8 @@ export interface ApplicationsTable {
   decided_by: string | null;
   idempotency_key: string | null;
   request_hash: string;
+  /** 1: requests go to the application workflow; 2: verify/uploads go to the person workflow (006) */
+  workflow_protocol: Generated<number>;
   created_at: Generated<Timestamp>;
   updated_at: Generated<Timestamp>;
 }

@@ -4,8 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { ageOn, evaluateApplicationRules } from '../src/applications/evaluationRules';
 import { requiredDocumentTypes } from '../src/applications/requiredDocuments';
 import { evaluateSelfie, type VerificationJobResult } from '../src/applications/selfieEvaluation';
-import { aggregateStatus } from '../src/workflows/application';
-import { derivePersonStatus } from '../src/workflows/person';
+import { aggregateStatus } from '../src/applications/statusRules';
+import { derivePersonStatus } from '../src/applications/statusRules';
 
 const result = (o: Partial<VerificationJobResult> = {}): VerificationJobResult => ({
   documentType: 'drivers-license', scores: { faceMatch: 0.95, selfie: 0.9, id: 0.9 }, decision: { value: 'accept', reasonCodes: [] }, ...o,

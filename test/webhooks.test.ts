@@ -5,7 +5,9 @@ import { createEventActivities } from '../src/activities/events';
 import { createWebhookDeliveryActivities } from '../src/activities/webhookDelivery';
 import type { emitEventWorkflow } from '../src/workflows/events';
 import type { DeliveryRetryOptions, webhookDeliveryWorkflow } from '../src/workflows/webhookDelivery';
+import { individualApplication } from './support/applicationFixtures';
 import { startTestEngine, type TestEngine } from './support/engine';
+import { recordHistory } from './support/histories';
 import { startWebhookReceiver, type WebhookReceiver } from './support/webhookReceiver';
 
 // Retries a few hundred milliseconds apart instead of 1 s, 2 s, 4 s … so the suite stays fast.
@@ -278,5 +280,47 @@ describe('webhooks and events', () => {
     expect(latest.status.name).toBe('COMPLETED');
     expect(r.requests).toHaveLength(1);
     expect(JSON.parse(r.requests[0].body).data[0]).toMatchObject({ id: eventId, type: 'application.pendingReview' });
+  });
+
+  describe("an application's own deliveries (protocol 2)", () => {
+    const createApplication = (org: Awaited<ReturnType<typeof orgWithWebhook>>) =>
+      org.unit.applications.create(individualApplication({ useSelfieVerification: 'ReplaceIdentification' }));
+    /** The org is fresh: its events are the application's. */
+    const eventsOf = async (orgId: string) =>
+      (await engine.db.selectFrom('events').select(['id', 'type']).where('org_id', '=', orgId).orderBy('id').execute()).map((e) => ({ id: String(e.id), type: e.type }));
+
+    it('delivers each transition with its events in one activity, and running a batch again sends nothing a webhook already has', async () => {
+      const r = await receiver();
+      const org = await orgWithWebhook(r.url);
+      await createApplication(org);
+      await r.waitForRequests(2);
+      const events = await eventsOf(org.orgId);
+      expect(events.map((e) => e.type)).toEqual(['application.created', 'application.awaitingDocuments']);
+      // No delivery workflow per event on the way.
+      await expect(engine.temporal.workflow.getHandle(`event-${events[0].id}-delivery`).describe()).rejects.toThrow(/not found/i);
+
+      // A reset workflow would run the same batch again: the webhook already has both events.
+      const activities = createWebhookDeliveryActivities({ db: engine.db, config: engine.config });
+      expect(await activities.deliverEvents({ orgId: org.orgId, eventIds: events.map((e) => e.id) })).toEqual({ delivered: 0, skipped: 2 });
+      expect(r.requests).toHaveLength(2);
+      expect(r.requests.map((q) => JSON.parse(q.body).data[0].type)).toEqual(['application.created', 'application.awaitingDocuments']);
+    });
+
+    it('hands an event over to a delivery workflow of its own once the quick retries are used up; attempts keep counting', async () => {
+      // Four failures use up deliverEvents' four quick attempts (about 7 s).
+      const r = await receiver({ failFirst: 4 });
+      const org = await orgWithWebhook(r.url);
+      await createApplication(org);
+      const [created, awaiting] = await eventsOf(org.orgId);
+      const takeover = engine.temporal.workflow.getHandle<typeof webhookDeliveryWorkflow>(`event-${created.id}-delivery`);
+      await expect.poll(() => takeover.describe().then(() => true, () => false), { timeout: 20_000, interval: 500 }).toBe(true);
+      expect((await takeover.result()).deliveries).toEqual([{ webhookId: org.webhookId, outcome: 'delivered' }]);
+      expect((await engine.temporal.workflow.getHandle<typeof webhookDeliveryWorkflow>(`event-${awaiting.id}-delivery`).result()).deliveries[0].outcome).toBe('delivered');
+
+      const log = await deliveries(org.unit, org.apiToken, created.id);
+      expect(log.map((d) => [d.attributes.attempt, d.attributes.delivered])).toEqual([[1, false], [2, false], [3, false], [4, false], [5, true]]);
+      expect(r.delivered().map((q) => JSON.parse(q.body).data[0].id).sort()).toEqual([created.id, awaiting.id].sort());
+      await recordHistory(engine.temporal, `event-${created.id}-delivery`, 'webhook-delivery-taken-over');
+    });
   });
 });

@@ -112,7 +112,9 @@ export async function startEngine(opts: StartEngineOptions = {}): Promise<Engine
   delete env.TEMPORAL_ADDRESS; // the all-in-one engine: always its own dev server
   if (benchDb) env.DATABASE_URL = benchDb.url; else delete env.DATABASE_URL;
 
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+  // BENCH_ENGINE_CPU_PROFILE=<dir>: the engine writes a V8 CPU profile there when it stops.
+  const profile = process.env.BENCH_ENGINE_CPU_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_ENGINE_CPU_PROFILE}`] : [];
+  const child = spawn(process.execPath, [...profile, '--import', 'tsx', 'src/main.ts'], {
     cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true,
   });
   live.add(child);

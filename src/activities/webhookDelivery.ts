@@ -3,11 +3,28 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { eventResource, WEBHOOK_CONTENT_TYPES, webhookBody } from '../webhooks/payload';
 import { SIGNATURE_HEADER, signBody } from '../webhooks/signature';
+import type { Insertable, Selectable } from 'kysely';
+import type { EventsTable, WebhookAttemptsTable, WebhooksTable } from '../../migrations/database';
 import type { ActivityDeps } from './index';
 import { assertDeliverable, WebhookDestinationRefused } from '../webhooks/destinationPolicy';
 
 export interface DeliveryTarget { webhookId: string; deliveryMode: 'AtMostOnce' | 'AtLeastOnce' }
-export interface DeliverWebhookInput { eventId: string; webhookId: string; /** scopes the look-up (absent in histories from before it was added) */ orgId?: string; /** only when called outside Temporal */ attempt?: number }
+export interface DeliverWebhookInput {
+  eventId: string;
+  webhookId: string;
+  /** scopes the look-up (absent in histories from before it was added) */
+  orgId?: string;
+  /** only when called outside Temporal */
+  attempt?: number;
+  /**
+   * Taking over from deliverEvents (which gave up its quick retries): skip a webhook that
+   * already has the event (or had its one AtMostOnce attempt) and number attempts after the
+   * logged ones. Unset for redelivery on request, which always sends.
+   */
+  continueAttempts?: boolean;
+}
+export interface DeliverEventsInput { orgId: string; eventIds: string[] }
+export interface DeliverEventsResult { delivered: number; skipped: number }
 export interface DeliverWebhookResult { outcome: 'delivered' | 'skipped'; statusCode?: number; reason?: string }
 
 /** The Temporal attempt number (1-based) when running as an activity. */
@@ -60,57 +77,114 @@ export function createWebhookDeliveryActivities(deps: Pick<ActivityDeps, 'db' | 
       const event = await db.selectFrom('events').selectAll().where('id', '=', input.eventId).where('org_id', '=', hook.org_id).executeTakeFirst();
       if (!event) throw ApplicationFailure.nonRetryable(`event ${input.eventId} not found for webhook ${input.webhookId}`, 'EventNotFound');
 
-      if (!config.WEBHOOK_ALLOW_PRIVATE_NETWORKS) {
-        try {
-          await assertDeliverable(hook.url);
-        } catch (err) {
-          // Logged like any attempt; not retried (the address will not become public by waiting).
-          const reason = err instanceof WebhookDestinationRefused ? err.message : `cannot resolve the webhook's host: ${(err as Error).message}`;
-          await db.insertInto('webhook_attempts').values({ org_id: hook.org_id, event_id: input.eventId, webhook_id: input.webhookId, attempt: currentAttempt(input.attempt ?? 1), status_code: null, error: reason, duration_ms: 0, delivered: false }).execute();
-          if (err instanceof WebhookDestinationRefused) throw ApplicationFailure.nonRetryable(reason, 'WebhookDestinationRefused');
-          throw ApplicationFailure.retryable(reason, 'WebhookHostUnresolved');
+      let attemptNo = attempt;
+      if (input.continueAttempts) {
+        const before = await loggedAttempts(input.eventId, [input.webhookId]);
+        const mine = before.filter((a) => String(a.webhook_id) === String(hook.id));
+        if (mine.some((a) => a.delivered) || (hook.delivery_mode === 'AtMostOnce' && mine.length > 0)) return { outcome: 'skipped', reason: 'already delivered' };
+        attemptNo = mine.length + 1;
+      }
+      const out = await attemptDelivery(hook, event, attemptNo);
+      if (out.kind === 'refused') throw ApplicationFailure.nonRetryable(out.error, 'WebhookDestinationRefused');
+      if (out.kind === 'failed') {
+        throw ApplicationFailure.retryable(`webhook ${hook.id}: ${out.error}`, out.unresolved ? 'WebhookHostUnresolved' : 'WebhookDeliveryFailed', { webhookId: String(hook.id), statusCode: out.statusCode });
+      }
+      return { outcome: 'delivered', statusCode: out.statusCode ?? undefined };
+    },
+
+    /**
+     * Delivers a batch of events (in order) to every enabled webhook of the org: the webhooks in
+     * parallel, each one's events one after another. Safe to retry and to run again for the same
+     * events: a webhook that already has an event is skipped, an AtMostOnce webhook gets one
+     * attempt per event, and a refused destination is logged and not retried. Throws a retryable
+     * failure while an AtLeastOnce webhook still misses an event.
+     */
+    async deliverEvents(input: DeliverEventsInput): Promise<DeliverEventsResult> {
+      if (input.eventIds.length === 0) return { delivered: 0, skipped: 0 };
+      const hooks = await db.selectFrom('webhooks').selectAll()
+        .where('org_id', '=', input.orgId).where('status', '=', 'Enabled')
+        .where('subscription_type', '!=', 'OnlyAuthorizationRequest').orderBy('id').execute();
+      if (hooks.length === 0) return { delivered: 0, skipped: 0 };
+      const events = await db.selectFrom('events').selectAll().where('org_id', '=', input.orgId).where('id', 'in', input.eventIds).orderBy('id').execute();
+      const logged = await db.selectFrom('webhook_attempts').select(['event_id', 'webhook_id', 'delivered'])
+        .where('org_id', '=', input.orgId).where('event_id', 'in', input.eventIds).execute();
+      let delivered = 0;
+      let skipped = 0;
+      const failures: string[] = [];
+      const attempts: Array<Insertable<WebhookAttemptsTable>> = [];
+      await Promise.all(hooks.map(async (hook) => {
+        for (const event of events) {
+          const before = logged.filter((a) => String(a.event_id) === String(event.id) && String(a.webhook_id) === String(hook.id));
+          if (before.some((a) => a.delivered) || (hook.delivery_mode === 'AtMostOnce' && before.length > 0)) { skipped += 1; continue; }
+          const out = await attemptDelivery(hook, event, before.length + 1, attempts);
+          if (out.kind === 'delivered') { delivered += 1; continue; }
+          if (out.kind === 'refused' || hook.delivery_mode === 'AtMostOnce') continue;
+          // Keep this webhook's events in order: the rest wait for the retry.
+          failures.push(`webhook ${hook.id}: ${out.error}`);
+          return;
         }
-      }
-      const body = JSON.stringify(webhookBody(eventResource(event)));
-      const timeout = AbortSignal.timeout(config.WEBHOOK_TIMEOUT_MS);
-      const cancel = cancellationSignal();
-      const signal = cancel ? AbortSignal.any([timeout, cancel]) : timeout;
-
-      const started = performance.now();
-      let statusCode: number | null = null;
-      let error: string | null = null;
-      try {
-        const res = await doFetch(hook.url, {
-          method: 'POST',
-          headers: {
-            'content-type': WEBHOOK_CONTENT_TYPES[hook.content_type],
-            [SIGNATURE_HEADER]: signBody(hook.token, body),
-            'user-agent': 'onboarding-engine-webhooks/1',
-          },
-          body,
-          signal,
-          redirect: 'manual',
-        });
-        statusCode = res.status;
-        await res.body?.cancel().catch(() => undefined);
-        if (res.status < 200 || res.status > 299) error = `HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ''}`;
-      } catch (err) {
-        error = timeout.aborted
-          ? `no response within ${config.WEBHOOK_TIMEOUT_MS} ms`
-          : describeError(err, [hook.url, hook.token]);
-      }
-      const durationMs = Math.round(performance.now() - started);
-      const delivered = error === null;
-
-      await db.insertInto('webhook_attempts').values({
-        org_id: hook.org_id, event_id: event.id, webhook_id: hook.id,
-        attempt, status_code: statusCode, error, duration_ms: durationMs, delivered,
-      }).execute();
-
-      if (!delivered) {
-        throw ApplicationFailure.retryable(`webhook ${hook.id}: ${error}`, 'WebhookDeliveryFailed', { webhookId: String(hook.id), statusCode });
-      }
-      return { outcome: 'delivered', statusCode: statusCode ?? undefined };
+      }));
+      // Logged together, once the batch was attempted (a crash before this re-sends the batch: at least once).
+      if (attempts.length) await db.insertInto('webhook_attempts').values(attempts).execute();
+      if (failures.length) throw ApplicationFailure.retryable(failures.join('; '), 'WebhookDeliveryFailed');
+      return { delivered, skipped };
     },
   };
+
+  async function loggedAttempts(eventId: string, webhookIds: string[]) {
+    return db.selectFrom('webhook_attempts').select(['webhook_id', 'delivered']).where('event_id', '=', eventId).where('webhook_id', 'in', webhookIds).execute();
+  }
+
+  type Attempt = { kind: 'delivered'; statusCode: number | null } | { kind: 'failed'; error: string; statusCode: number | null; unresolved?: boolean } | { kind: 'refused'; error: string };
+
+  /** One HTTP attempt of one event to one webhook, logged in webhook_attempts whatever happens. */
+  /** `log`: collect the attempt's row there instead of inserting it at once. */
+  async function attemptDelivery(hook: Selectable<WebhooksTable>, event: Selectable<EventsTable>, attempt: number, log?: Array<Insertable<WebhookAttemptsTable>>): Promise<Attempt> {
+    const record = async (row: Insertable<WebhookAttemptsTable>) => { if (log) log.push(row); else await db.insertInto('webhook_attempts').values(row).execute(); };
+    if (!config.WEBHOOK_ALLOW_PRIVATE_NETWORKS) {
+      try {
+        await assertDeliverable(hook.url);
+      } catch (err) {
+        // Logged like any attempt; not retried (the address will not become public by waiting).
+        const refused = err instanceof WebhookDestinationRefused;
+        const reason = refused ? (err as Error).message : `cannot resolve the webhook's host: ${(err as Error).message}`;
+        await record({ org_id: hook.org_id, event_id: event.id, webhook_id: hook.id, attempt, status_code: null, error: reason, duration_ms: 0, delivered: false });
+        return refused ? { kind: 'refused', error: reason } : { kind: 'failed', error: reason, statusCode: null, unresolved: true };
+      }
+    }
+    const body = JSON.stringify(webhookBody(eventResource(event)));
+    const timeout = AbortSignal.timeout(config.WEBHOOK_TIMEOUT_MS);
+    const cancel = cancellationSignal();
+    const signal = cancel ? AbortSignal.any([timeout, cancel]) : timeout;
+
+    const started = performance.now();
+    let statusCode: number | null = null;
+    let error: string | null = null;
+    try {
+      const res = await doFetch(hook.url, {
+        method: 'POST',
+        headers: {
+          'content-type': WEBHOOK_CONTENT_TYPES[hook.content_type],
+          [SIGNATURE_HEADER]: signBody(hook.token, body),
+          'user-agent': 'onboarding-engine-webhooks/1',
+        },
+        body,
+        signal,
+        redirect: 'manual',
+      });
+      statusCode = res.status;
+      await res.body?.cancel().catch(() => undefined);
+      if (res.status < 200 || res.status > 299) error = `HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ''}`;
+    } catch (err) {
+      error = timeout.aborted
+        ? `no response within ${config.WEBHOOK_TIMEOUT_MS} ms`
+        : describeError(err, [hook.url, hook.token]);
+    }
+    const durationMs = Math.round(performance.now() - started);
+    await record({
+      org_id: hook.org_id, event_id: event.id, webhook_id: hook.id,
+      attempt, status_code: statusCode, error, duration_ms: durationMs, delivered: error === null,
+    });
+    return error === null ? { kind: 'delivered', statusCode } : { kind: 'failed', error, statusCode };
+  }
 }

@@ -1,50 +1,74 @@
 // The API's side of the application workflow: starting it (idempotently) and calling its updates.
 import { ActivityFailure, WorkflowNotFoundError, WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
-import { WorkflowUpdateFailedError } from '@temporalio/client';
+import { WithStartWorkflowOperation, WorkflowUpdateFailedError } from '@temporalio/client';
 import type { UpdateDefinition } from '@temporalio/common';
 import { ApiError, conflict } from '../api/errors';
 import { durationMs } from '../config';
 import type { EngineDeps } from '../deps';
 import type { applicationWorkflow } from '../workflows/application';
-import { applicationWorkflowId, type ApplicationWorkflowInput } from '../workflows/applicationTypes';
+import { applicationWorkflowId, initialEvaluationUpdate, personWorkflowId, type ApplicationWorkflowInput } from '../workflows/applicationTypes';
 import { ApplicationIdKey, ApplicationStatusKey, ApplicationTypeKey, OrgIdKey } from '../workflows/searchAttributes';
 import type { ApplicationRow } from './repository';
 
+/** How long POST /applications waits for the initial evaluation before answering with Pending. */
+const EVALUATION_WAIT_MS = 5_000;
+
 /**
- * Starts `application-<id>` unless it was already started (by an earlier attempt of the same
- * idempotent request, say). A closed workflow is never started again for the same application.
+ * Starts `application-<id>` with its `initialEvaluation` update (update-with-start: one round
+ * trip) and returns once the evaluation is recorded: 'evaluated'. 'started' when the workflow
+ * runs but has not answered in time (no worker yet) or was started before (an idempotent
+ * retry of the same request): the database then says how far it got. A closed workflow is
+ * never started again for the same application. Throws when nothing could be started.
  */
-export async function startApplicationWorkflow(deps: EngineDeps, app: ApplicationRow): Promise<void> {
+export async function startApplicationWorkflow(deps: EngineDeps, app: ApplicationRow): Promise<'evaluated' | 'started'> {
   const input: ApplicationWorkflowInput = {
     applicationId: app.id,
     orgId: String(app.org_id),
     applicationType: app.type,
     awaitingDocumentsDeadlineMs: durationMs(deps.config.AWAITING_DOCUMENTS_DEADLINE),
     awaitingDocumentsReminderMs: durationMs(deps.config.AWAITING_DOCUMENTS_REMINDER),
+    webhookTimeoutMs: deps.config.WEBHOOK_TIMEOUT_MS,
   };
+  const workflowId = applicationWorkflowId(app.id);
+  const startWorkflowOperation = new WithStartWorkflowOperation<typeof applicationWorkflow>('applicationWorkflow', {
+    taskQueue: deps.config.TEMPORAL_TASK_QUEUE,
+    workflowId,
+    args: [input],
+    workflowIdConflictPolicy: 'USE_EXISTING',
+    workflowIdReusePolicy: 'REJECT_DUPLICATE',
+    memo: { applicant: app.display_name },
+    typedSearchAttributes: [
+      { key: ApplicationStatusKey, value: 'Pending' },
+      { key: ApplicationTypeKey, value: app.type },
+      { key: OrgIdKey, value: String(app.org_id) },
+      { key: ApplicationIdKey, value: app.id },
+    ],
+  });
   try {
-    await deps.temporal.workflow.start<typeof applicationWorkflow>('applicationWorkflow', {
-      taskQueue: deps.config.TEMPORAL_TASK_QUEUE,
-      workflowId: applicationWorkflowId(app.id),
-      args: [input],
-      workflowIdReusePolicy: 'REJECT_DUPLICATE',
-      memo: { applicant: app.display_name },
-      typedSearchAttributes: [
-        { key: ApplicationStatusKey, value: 'Pending' },
-        { key: ApplicationTypeKey, value: app.type },
-        { key: OrgIdKey, value: String(app.org_id) },
-        { key: ApplicationIdKey, value: app.id },
-      ],
-    });
+    await deps.temporal.withDeadline(Date.now() + EVALUATION_WAIT_MS, () =>
+      deps.temporal.workflow.executeUpdateWithStart(initialEvaluationUpdate, { startWorkflowOperation }));
+    return 'evaluated';
   } catch (err) {
-    if (err instanceof WorkflowExecutionAlreadyStartedError) return;
+    if (err instanceof WorkflowExecutionAlreadyStartedError) return 'started';
+    // Timed out waiting for a worker, or a workflow from before this update existed: it runs.
+    const running = await deps.temporal.workflow.getHandle(workflowId).describe().then(() => true, () => false);
+    if (running) return 'started';
     throw err;
   }
 }
 
 /** Executes an update of the application workflow; a rejected update (validator) becomes a 409 with its reason. */
 export async function executeApplicationUpdate<Ret, Args extends [unknown, ...unknown[]]>(deps: EngineDeps, applicationId: string, def: UpdateDefinition<Ret, Args>, args: Args, updateId?: string): Promise<Ret> {
-  const handle = deps.temporal.workflow.getHandle(applicationWorkflowId(applicationId));
+  return executeUpdate(deps, applicationWorkflowId(applicationId), def, args, updateId);
+}
+
+/** The same for a person's workflow (protocol 2: verify-document goes to the person it concerns). */
+export async function executePersonUpdate<Ret, Args extends [unknown, ...unknown[]]>(deps: EngineDeps, applicationId: string, personId: string, def: UpdateDefinition<Ret, Args>, args: Args, updateId?: string): Promise<Ret> {
+  return executeUpdate(deps, personWorkflowId(applicationId, personId), def, args, updateId);
+}
+
+async function executeUpdate<Ret, Args extends [unknown, ...unknown[]]>(deps: EngineDeps, workflowId: string, def: UpdateDefinition<Ret, Args>, args: Args, updateId?: string): Promise<Ret> {
+  const handle = deps.temporal.workflow.getHandle(workflowId);
   try {
     // The same updateId twice (a client's double submit) runs once; the second gets the first's result.
     return await handle.executeUpdate(def, { args, ...(updateId ? { updateId } : {}) });

@@ -1,82 +1,71 @@
 // The life of one application: initial evaluation, one person workflow per person to verify,
-// documents, review, cancel and the AwaitingDocuments deadline. Only this workflow changes an
-// application's status; each change is recorded (activity), indexed (search attributes) and
-// announced (event), in that order. Payloads are ids, statuses and reason codes only.
+// review, cancel and the AwaitingDocuments deadline. Only this workflow changes an
+// application's status; each change and its event are recorded together (one local activity),
+// then indexed (search attributes) and delivered (see EventDelivery). Payloads are ids,
+// statuses and reason codes only.
+//
+// Protocol 2 (the `application-protocol-2` patch): the API starts the workflow with the
+// `initialEvaluation` update and sends verify/uploads to the person workflows, which end when
+// settled. It needs about a quarter of protocol 1's workflow tasks and no workflow per event.
+// Histories without the patch run protocol 1 (./protocol1), unchanged.
 // Changing behaviour later: guard the new path with `patched('<id>')` so running histories replay.
 import {
-  allHandlersFinished, condition, setHandler, startChild, upsertSearchAttributes, workflowInfo,
-  type ChildWorkflowHandle,
+  allHandlersFinished, condition, getExternalWorkflowHandle, log, patched, proxyLocalActivities, setHandler, startChild, upsertSearchAttributes, workflowInfo,
 } from '@temporalio/workflow';
-import type { createApplicationActivities } from '../activities/applications';
+import type { createApplicationActivities, RecordedChange, SetApplicationStatusInput } from '../activities/applications';
+import type { createEventActivities } from '../activities/events';
+import { aggregateStatus } from '../applications/statusRules';
 import {
-  cancelUpdate, closePersonSignal, documentUpdatedSignal, documentUploadedSignal, EVENT, isTerminal, personStatusChangedSignal, personWorkflowId, reviewUpdate, statusQuery,
-  verifyDocumentUpdate,
-  type ApplicationStatus, type ApplicationWorkflowInput, type CancelRequest, type DocumentStatus, type PersonStatus, type PersonVerdict,
-  type PersonView, type ReviewRequest, type UpdateOutcome, type VerifyDocumentRequest,
+  cancelUpdate, closePersonSignal, EVENT, initialEvaluationUpdate, isTerminal, personStatusChangedSignal, personWorkflowId, reviewUpdate,
+  STATUS_EVENT, statusQuery,
+  type ApplicationStatus, type ApplicationWorkflowInput, type CancelRequest, type PersonOutcome, type PersonStatusChangedSignal,
+  type PersonView, type ReviewRequest, type UpdateOutcome,
 } from './applicationTypes';
-import { databaseActivities } from './databaseActivities';
-import { emitEvent } from './events';
+import { EventDelivery } from './eventDelivery';
+import { humanDuration } from './humanDuration';
 import { personWorkflow } from './person';
+import { applicationWorkflowProtocol1 } from './protocol1/application';
 import { ApplicationIdKey, ApplicationStatusKey, OrgIdKey } from './searchAttributes';
 
-const acts = databaseActivities<ReturnType<typeof createApplicationActivities>>({
+export const APPLICATION_PROTOCOL_2_PATCH = 'application-protocol-2';
+
+const acts = proxyLocalActivities<ReturnType<typeof createApplicationActivities> & ReturnType<typeof createEventActivities>>({
   startToCloseTimeout: '30s',
   retry: { initialInterval: '200ms', maximumInterval: '30s' },
 });
-// A verification the partner waits for over HTTP: give up (and fail the update) rather than hang.
-const verifyActs = databaseActivities<ReturnType<typeof createApplicationActivities>>({
-  startToCloseTimeout: '20s',
-  retry: { initialInterval: '200ms', maximumInterval: '2s', maximumAttempts: 5 },
-});
-
-const STATUS_EVENT: Record<ApplicationStatus, string | null> = {
-  Pending: null,
-  AwaitingDocuments: EVENT.awaitingDocuments,
-  PendingReview: EVENT.pendingReview,
-  Approved: EVENT.approved,
-  Denied: EVENT.denied,
-  Canceled: EVENT.canceled,
-};
 
 type InboxItem =
-  | { kind: 'uploaded'; documentId: string; status: DocumentStatus }
-  | { kind: 'verified'; documentId: string; status: DocumentStatus; verdict: PersonVerdict; reasonCode: string | null }
-  | { kind: 'person'; personId: string; status: PersonStatus; reasonCode?: string | null };
-
-export function humanDuration(ms: number): string {
-  for (const [unit, size] of [['day', 86_400_000], ['hour', 3_600_000], ['minute', 60_000], ['second', 1000]] as const) {
-    if (ms >= size && ms % size === 0) return `${ms / size} ${unit}${ms / size === 1 ? '' : 's'}`;
-  }
-  return ms >= 1000 ? `${(ms / 1000).toFixed(1)} seconds` : `${ms} ms`;
-}
-
-/** The application's status from its persons' statuses (once documents are required). */
-export function aggregateStatus(persons: PersonStatus[]): ApplicationStatus {
-  if (persons.some((s) => s === 'Denied')) return 'Denied';
-  if (persons.some((s) => s === 'AwaitingDocuments' || s === 'Pending')) return 'AwaitingDocuments';
-  if (persons.every((s) => s === 'Approved')) return 'Approved';
-  return 'PendingReview';
-}
+  | { kind: 'settled'; outcome: PersonOutcome }
+  | { kind: 'person'; change: PersonStatusChangedSignal }
+  | { kind: 'ended'; personId: string; error: string };
 
 export async function applicationWorkflow(input: ApplicationWorkflowInput): Promise<ApplicationStatus> {
+  if (!patched(APPLICATION_PROTOCOL_2_PATCH)) return applicationWorkflowProtocol1(input);
   const { workflowId } = workflowInfo();
   const { applicationId, orgId } = input;
+  const relationships = { application: { data: { type: input.applicationType, id: applicationId } } };
+  const delivery = new EventDelivery(orgId, input.webhookTimeoutMs);
   let status = 'Pending' as ApplicationStatus;
   /** The last status written to the database (what the API shows). */
   let recorded = 'Pending' as ApplicationStatus;
-  let seq = 0;
+  let evaluated = false;
+  let seq = 2; // 1 and 2: application.created and the evaluated status (openApplication)
   let awaitingSince: number | null = null;
   let remindersSent = 0;
   let cancelRequest = null as CancelRequest | null;
   const reviews: Array<{ request: ReviewRequest; result: UpdateOutcome | null }> = [];
   const inbox: InboxItem[] = [];
   const persons = new Map<string, PersonView>();
-  const children = new Map<string, ChildWorkflowHandle<typeof personWorkflow>>();
-  const documentOwner = new Map<string, string>();
+  const openPersons = new Set<string>();
+  /** Events persons recorded, delivered with the application's next change. */
+  const carried: string[] = [];
 
   setHandler(statusQuery, () => ({ status, applicationType: input.applicationType, persons: [...persons.values()], awaitingDocumentsSince: awaitingSince }));
-  setHandler(documentUploadedSignal, (s) => { inbox.push({ kind: 'uploaded', ...s }); });
-  setHandler(personStatusChangedSignal, (s) => { inbox.push({ kind: 'person', ...s }); });
+  setHandler(initialEvaluationUpdate, async () => {
+    await condition(() => evaluated);
+    return { status: recorded };
+  });
+  setHandler(personStatusChangedSignal, (change) => { inbox.push({ kind: 'person', change }); });
 
   setHandler(cancelUpdate, async (req) => {
     cancelRequest ??= req;
@@ -98,67 +87,52 @@ export async function applicationWorkflow(input: ApplicationWorkflowInput): Prom
     },
   });
 
-  setHandler(verifyDocumentUpdate, async (req) => {
-    const out = await verifyActs().verifySelfieDocument({ applicationId, orgId, documentId: req.documentId, jobId: req.jobId });
-    if (out.ok) inbox.push({ kind: 'verified', documentId: req.documentId, status: out.documentStatus, verdict: out.personOutcome, reasonCode: out.reasonCode });
-    return out;
-  }, {
-    validator: (_req: VerifyDocumentRequest) => { if (status !== 'AwaitingDocuments') throw new Error(`documents can only be verified while AwaitingDocuments; the application is ${status}`); },
-  });
-
-  const announce = async (type: string, attributes: Record<string, unknown>) => {
-    seq += 1;
-    await emitEvent({
-      orgId, type, attributes,
-      relationships: { application: { data: { type: input.applicationType, id: applicationId } } },
-      dedupeKey: `${workflowId}:${seq}:${type}`,
-    });
+  const indexStatus = (next: ApplicationStatus) => {
+    upsertSearchAttributes([{ key: ApplicationStatusKey, value: next }]);
+    if (next === 'AwaitingDocuments' && awaitingSince === null) awaitingSince = Date.now();
   };
+  const deliver = (change: RecordedChange) => delivery.deliver([...carried.splice(0), ...change.eventIds], change.hasWebhooks, isTerminal(status));
 
-  const transition = async (next: ApplicationStatus, opts: { reasonCode?: string | null; reason?: string | null; deniedPersonId?: string | null; decidedBy?: string | null } = {}) => {
+  type TransitionOptions = Pick<SetApplicationStatusInput, 'reasonCode' | 'reason' | 'deniedPersonId' | 'decidedBy'>;
+  const transition = async (next: ApplicationStatus, opts: TransitionOptions = {}) => {
     const previousStatus = status;
     // The workflow's decision counts from here (validators see it at once); then it is recorded.
     status = next;
-    await acts().setApplicationStatus({ applicationId, orgId, status: next, ...opts });
-    recorded = next;
-    upsertSearchAttributes([{ key: ApplicationStatusKey, value: next }]);
-    if (next === 'AwaitingDocuments' && awaitingSince === null) awaitingSince = Date.now();
     const type = STATUS_EVENT[next];
-    if (type) await announce(type, { status: next, previousStatus, reasonCode: opts.reasonCode ?? null });
+    seq += 1;
+    const change = await acts.recordTransition({
+      applicationId, orgId, status: next, ...opts,
+      event: type ? { type, attributes: { status: next, previousStatus, reasonCode: opts.reasonCode ?? null }, relationships, dedupeKey: `${workflowId}:${seq}:${type}` } : null,
+    });
+    recorded = next;
+    indexStatus(next);
+    deliver(change);
   };
 
-  await announce(EVENT.created, { status: 'Pending' });
-  const evaluation = await acts().evaluateApplication({ applicationId, orgId });
-  for (const p of evaluation.persons) {
-    persons.set(p.personId, { personId: p.personId, role: p.role, position: p.position, status: 'Pending', documents: p.documents });
-    for (const d of p.documents) documentOwner.set(d.documentId, p.personId);
-  }
+  // The initial evaluation, its status and both events: one local activity in the first task.
+  const opened = await acts.openApplication({ applicationId, orgId, applicationType: input.applicationType, dedupePrefix: workflowId });
+  status = recorded = opened.status;
+  if (status !== 'Pending') indexStatus(status);
+  delivery.deliver(opened.eventIds, opened.hasWebhooks);
+  for (const p of opened.persons) persons.set(p.personId, { personId: p.personId, role: p.role, position: p.position, status: p.status, documents: p.documents });
 
-  if (cancelRequest) {
-    // canceled while being evaluated: handled by the loop below
-  } else if (evaluation.outcome === 'Denied') {
-    await transition('Denied', { reasonCode: evaluation.reasonCode });
-  } else if (evaluation.outcome === 'PendingReview') {
-    await transition('PendingReview', { reasonCode: evaluation.reasonCode });
-  } else {
-    for (const p of persons.values()) {
-      if (p.documents.length === 0) { p.status = 'Approved'; continue; }
-      p.status = 'AwaitingDocuments';
+  if (status === 'AwaitingDocuments') {
+    // Started before the API answers, so the partner can verify at once; each person's result
+    // arrives in the inbox when it settles.
+    await Promise.all([...persons.values()].filter((p) => p.status === 'AwaitingDocuments').map(async (p) => {
       const child = await startChild(personWorkflow, {
         workflowId: personWorkflowId(applicationId, p.personId),
-        args: [{ applicationId, orgId, personId: p.personId, role: p.role, position: p.position, parentWorkflowId: workflowId, documents: p.documents, applicationType: input.applicationType }],
+        args: [{ applicationId, orgId, personId: p.personId, role: p.role, position: p.position, parentWorkflowId: workflowId, documents: p.documents, applicationType: input.applicationType, protocol: 2 }],
         typedSearchAttributes: [{ key: OrgIdKey, value: orgId }, { key: ApplicationIdKey, value: applicationId }],
       });
-      children.set(p.personId, child);
-    }
-    await transition(aggregateStatus([...persons.values()].map((p) => p.status)));
+      openPersons.add(p.personId);
+      child.result().then(
+        (outcome) => { inbox.push({ kind: 'settled', outcome: outcome as PersonOutcome }); },
+        (err) => { inbox.push({ kind: 'ended', personId: p.personId, error: (err as Error)?.message ?? String(err) }); },
+      );
+    }));
   }
-
-  const forward = async (documentId: string, signal: { documentId: string; status: DocumentStatus; verdict?: PersonVerdict; reasonCode?: string | null }) => {
-    const owner = documentOwner.get(documentId);
-    const child = owner ? children.get(owner) : undefined;
-    if (child) await child.signal(documentUpdatedSignal, signal);
-  };
+  evaluated = true;
 
   while (!isTerminal(status)) {
     // While documents are awaited: the next reminder or the deadline, whichever comes first.
@@ -181,7 +155,12 @@ export async function applicationWorkflow(input: ApplicationWorkflowInput): Prom
         break;
       }
       remindersSent += 1;
-      await announce(EVENT.reminder, { status, reminder: remindersSent, deadline: new Date(awaitingSince! + input.awaitingDocumentsDeadlineMs).toISOString() });
+      seq += 1;
+      const { eventId } = await acts.recordEvent({
+        orgId, type: EVENT.reminder, relationships, dedupeKey: `${workflowId}:${seq}:${EVENT.reminder}`,
+        attributes: { status, reminder: remindersSent, deadline: new Date(awaitingSince! + input.awaitingDocumentsDeadlineMs).toISOString() },
+      });
+      deliver({ eventIds: [eventId], hasWebhooks: true });
       continue;
     }
     const review = reviews.find((r) => r.result === null);
@@ -197,34 +176,53 @@ export async function applicationWorkflow(input: ApplicationWorkflowInput): Prom
     }
     const item = inbox.shift();
     if (!item) continue;
-    if (item.kind === 'uploaded') {
-      await forward(item.documentId, { documentId: item.documentId, status: item.status });
-    } else if (item.kind === 'verified') {
-      await forward(item.documentId, { documentId: item.documentId, status: item.status, verdict: item.verdict, reasonCode: item.reasonCode });
-      if (item.verdict === 'Resubmit' && status === 'AwaitingDocuments') {
-        // The document was not acceptable: the application asks for it again.
-        await transition('AwaitingDocuments', { reasonCode: item.reasonCode });
-      }
-    } else {
-      const person = persons.get(item.personId);
-      if (!person) continue;
-      person.status = item.status;
-      if (item.status === 'Denied') {
-        await transition('Denied', { reasonCode: item.reasonCode ?? 'Denied', deniedPersonId: item.personId });
-        break;
-      }
-      const next = aggregateStatus([...persons.values()].map((p) => p.status));
-      if (next !== status) await transition(next);
+    if (item.kind === 'ended') {
+      // Terminated or failed from outside (say, by an operator): nothing settles this person now.
+      log.warn('a person workflow ended without settling', { personId: item.personId, error: item.error });
+      openPersons.delete(item.personId);
+      continue;
     }
+    if (item.kind === 'person') {
+      carried.push(...(item.change.eventIds ?? []));
+      if (item.change.resubmit && status === 'AwaitingDocuments') {
+        // A document was not acceptable: the application asks for it again.
+        await transition('AwaitingDocuments', { reasonCode: item.change.reasonCode ?? null });
+      }
+      continue;
+    }
+    const { outcome } = item;
+    openPersons.delete(outcome.personId);
+    carried.push(...outcome.eventIds);
+    const person = persons.get(outcome.personId);
+    if (!person) continue;
+    person.status = outcome.status;
+    if (outcome.status === 'Denied') {
+      await transition('Denied', { reasonCode: outcome.reasonCode ?? 'Denied', deniedPersonId: outcome.personId });
+      break;
+    }
+    const next = aggregateStatus([...persons.values()].map((p) => p.status));
+    if (next !== status) await transition(next);
+    else if (carried.length) deliver({ eventIds: [], hasWebhooks: true });
   }
 
-  // Done: unblock waiting updates, close the person workflows, let handlers finish.
+  // Done: unblock waiting updates, close the persons still open, deliver what they recorded.
   for (const r of reviews) r.result ??= { ok: false, status, error: `the application is ${status}` };
-  for (const [personId, child] of children) {
-    try { await child.signal(closePersonSignal, { applicationStatus: status }); } catch { /* already closed */ }
-    const p = persons.get(personId);
-    try { const final = await child.result(); if (p && status !== 'Approved') p.status = final; } catch { /* ended otherwise */ }
+  for (const personId of openPersons) {
+    try { await getExternalWorkflowHandle(personWorkflowId(applicationId, personId)).signal(closePersonSignal, { applicationStatus: status }); } catch { /* already ended */ }
   }
+  while (openPersons.size > 0) {
+    await condition(() => inbox.length > 0);
+    const item = inbox.shift()!;
+    if (item.kind === 'settled') { openPersons.delete(item.outcome.personId); carried.push(...item.outcome.eventIds); }
+    else if (item.kind === 'ended') openPersons.delete(item.personId);
+    else carried.push(...(item.change.eventIds ?? []));
+  }
+  for (const item of inbox.splice(0)) {
+    if (item.kind === 'person') carried.push(...(item.change.eventIds ?? []));
+    if (item.kind === 'settled') carried.push(...item.outcome.eventIds);
+  }
+  if (carried.length) deliver({ eventIds: [], hasWebhooks: true });
+  await delivery.settled();
   await condition(allHandlersFinished);
   return status;
 }

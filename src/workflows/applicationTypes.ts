@@ -29,6 +29,16 @@ export const EVENT = {
   documentRejected: 'document.rejected',
 } as const;
 
+/** The event that announces an application status (Pending is never announced). */
+export const STATUS_EVENT: Record<ApplicationStatus, string | null> = {
+  Pending: null,
+  AwaitingDocuments: EVENT.awaitingDocuments,
+  PendingReview: EVENT.pendingReview,
+  Approved: EVENT.approved,
+  Denied: EVENT.denied,
+  Canceled: EVENT.canceled,
+};
+
 export interface ApplicationWorkflowInput {
   applicationId: string;
   orgId: string;
@@ -37,6 +47,8 @@ export interface ApplicationWorkflowInput {
   awaitingDocumentsDeadlineMs: number;
   /** Interval of reminder events while AwaitingDocuments (ms, fixed at start). */
   awaitingDocumentsReminderMs: number;
+  /** The HTTP timeout of one webhook request (ms): sizes the delivery activity's timeout. */
+  webhookTimeoutMs?: number;
 }
 
 export interface RequiredDocument { documentId: string; documentType: DocumentType }
@@ -51,7 +63,17 @@ export interface PersonWorkflowInput {
   documents: RequiredDocument[];
   /** For event relationships, as Unit names them (individualApplication / businessApplication). */
   applicationType: ApplicationType;
+  /**
+   * How the person talks to its application: absent (protocol 1) = documents arrive as signals
+   * forwarded by the application and every status change is signalled back; 2 = the API sends
+   * verify updates and upload signals to the person directly, and the person *ends* once its
+   * status is settled, returning a PersonOutcome. The parent that starts the person decides.
+   */
+  protocol?: 2;
 }
+
+/** What a protocol-2 person workflow returns: its settled status and the events it recorded but did not deliver. */
+export interface PersonOutcome { personId: string; status: PersonStatus; reasonCode: string | null; eventIds: string[] }
 
 // --- application workflow ---------------------------------------------------------------
 
@@ -60,8 +82,23 @@ export interface DocumentUploadedSignal { documentId: string; status: DocumentSt
 export const documentUploadedSignal = defineSignal<[DocumentUploadedSignal]>('documentUploaded');
 
 /** A person workflow reports its new status to the application workflow. */
-export interface PersonStatusChangedSignal { personId: string; status: PersonStatus; reasonCode?: string | null }
+export interface PersonStatusChangedSignal {
+  personId: string;
+  status: PersonStatus;
+  reasonCode?: string | null;
+  /** Protocol 2: a document was rejected and must be provided again (the application asks again). */
+  resubmit?: boolean;
+  /** Protocol 2: events the person recorded for the application to deliver. */
+  eventIds?: string[];
+}
 export const personStatusChangedSignal = defineSignal<[PersonStatusChangedSignal]>('personStatusChanged');
+
+/**
+ * Protocol 2: the API starts the workflow with this update (update-with-start) and gets the
+ * initial evaluation's status in the same round trip, instead of polling for it.
+ */
+export interface InitialEvaluation { status: ApplicationStatus }
+export const initialEvaluationUpdate = defineUpdate<InitialEvaluation, []>('initialEvaluation');
 
 export interface CancelRequest { reason: string }
 export interface UpdateOutcome { ok: boolean; status: ApplicationStatus; error?: string }

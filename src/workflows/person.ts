@@ -1,83 +1,101 @@
-// One person to verify (the individual, a business's officer, each beneficial owner): holds the
-// status of the person's required documents, records the person's status and reports every
-// change to the application workflow. Documents change through signals the application
-// workflow forwards (uploads, verification results); the person ends when the application does.
-// Changing behaviour later: guard the new path with `patched('<id>')` so running histories replay.
-import { allHandlersFinished, condition, getExternalWorkflowHandle, setHandler, workflowInfo } from '@temporalio/workflow';
+// One person to verify (the individual, a business's officer, each beneficial owner). The API
+// sends the person's documents here directly: verify-document as an update (the verification
+// and its consequences are one local activity), uploads as signals. Once the person's status is
+// settled (Approved, Denied or PendingReview) the workflow ends and returns it, with the events
+// it recorded, to the application workflow, which delivers them with its own transition.
+// A rejected document that must be provided again is the one change reported while open.
+// Persons started by an application on protocol 1 (input without `protocol`) keep running the
+// protocol-1 code, so in-flight applications finish as they began and their histories replay.
+import { allHandlersFinished, condition, getExternalWorkflowHandle, proxyLocalActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { createApplicationActivities } from '../activities/applications';
+import { derivePersonStatus, personSettled } from '../applications/statusRules';
 import {
-  closePersonSignal, documentUpdatedSignal, EVENT, personStatusChangedSignal, personStatusQuery,
-  type ApplicationStatus, type DocumentStatus, type DocumentUpdatedSignal, type PersonStatus, type PersonWorkflowInput,
+  closePersonSignal, documentUploadedSignal, personStatusChangedSignal, personStatusQuery, verifyDocumentUpdate,
+  type ApplicationStatus, type DocumentStatus, type DocumentUploadedSignal, type PersonOutcome, type PersonStatus, type PersonWorkflowInput,
+  type VerifyDocumentOutcome, type VerifyDocumentRequest,
 } from './applicationTypes';
-import { databaseActivities } from './databaseActivities';
-import { emitEvent } from './events';
+import { personWorkflowProtocol1 } from './protocol1/person';
 
-const acts = databaseActivities<ReturnType<typeof createApplicationActivities>>({
-  startToCloseTimeout: '30s',
-  retry: { initialInterval: '200ms', maximumInterval: '30s' },
+const acts = proxyLocalActivities<ReturnType<typeof createApplicationActivities>>({
+  startToCloseTimeout: '20s',
+  retry: { initialInterval: '200ms', maximumInterval: '2s', maximumAttempts: 5 },
 });
 
-const AWAITING: DocumentStatus[] = ['Required', 'Invalid', 'ReceivedFront', 'ReceivedBack'];
-
-/** A person's status from their documents: any missing → AwaitingDocuments, all approved → Approved, else PendingReview. */
-export function derivePersonStatus(documents: DocumentStatus[], denied: boolean): PersonStatus {
-  if (denied) return 'Denied';
-  if (documents.some((s) => AWAITING.includes(s))) return 'AwaitingDocuments';
-  if (documents.every((s) => s === 'Approved')) return 'Approved';
-  return 'PendingReview';
-}
-
-export async function personWorkflow(input: PersonWorkflowInput): Promise<PersonStatus> {
+export async function personWorkflow(input: PersonWorkflowInput): Promise<PersonStatus | PersonOutcome> {
+  if (input.protocol !== 2) return personWorkflowProtocol1(input);
   const { workflowId } = workflowInfo();
+  const { applicationId, orgId, personId } = input;
   const docs = new Map<string, DocumentStatus>(input.documents.map((d) => [d.documentId, 'Required']));
-  const inbox: DocumentUpdatedSignal[] = [];
+  const uploads: DocumentUploadedSignal[] = [];
+  const undelivered: string[] = [];
+  let status: PersonStatus = 'AwaitingDocuments';
+  let reasonCode: string | null = null;
   let closedWith = null as ApplicationStatus | null;
-  let denialCode: string | null = null;
-  let status = 'Pending' as PersonStatus;
+  let busy = false;
   let seq = 0;
 
-  setHandler(documentUpdatedSignal, (s) => { inbox.push(s); });
-  setHandler(closePersonSignal, (s) => { closedWith = s.applicationStatus; });
   setHandler(personStatusQuery, () => ({ status, documents: Object.fromEntries(docs) }));
+  setHandler(closePersonSignal, (s) => { closedWith = s.applicationStatus; });
+  setHandler(documentUploadedSignal, (s) => { uploads.push(s); });
 
-  const parent = getExternalWorkflowHandle(input.parentWorkflowId);
-  const report = async (next: PersonStatus) => {
-    status = next;
-    await acts().setPersonStatus({ personId: input.personId, orgId: input.orgId, status: next, reasonCode: denialCode });
+  setHandler(verifyDocumentUpdate, async (req: VerifyDocumentRequest): Promise<VerifyDocumentOutcome> => {
+    // One verification at a time: each derives the person's status from all of their documents.
+    await condition(() => !busy);
+    busy = true;
     try {
-      await parent.signal(personStatusChangedSignal, { personId: input.personId, status: next, reasonCode: denialCode });
-    } catch {
-      // The application already finished: nothing left to report to.
+      if (closedWith !== null || personSettled(status)) return { ok: false, error: 'application_not_awaiting_documents' };
+      seq += 1;
+      const out = await acts.verifyPersonDocument({
+        applicationId, orgId, personId, documentId: req.documentId, jobId: req.jobId,
+        applicationType: input.applicationType, dedupePrefix: `${workflowId}:${seq}`,
+      });
+      if (!out.ok) return out;
+      docs.set(req.documentId, out.documentStatus);
+      undelivered.push(...out.eventIds);
+      status = out.personStatus;
+      reasonCode = out.personReasonCode;
+      if (out.personOutcome === 'Resubmit') {
+        // The application asks for the document again (and delivers the rejection with it).
+        const eventIds = undelivered.splice(0);
+        try {
+          await getExternalWorkflowHandle(input.parentWorkflowId).signal(personStatusChangedSignal, { personId, status, reasonCode: out.reasonCode, resubmit: true, eventIds });
+        } catch {
+          undelivered.push(...eventIds); // the application has ended: it collects them from the result
+        }
+      }
+      const { eventIds: _recorded, personStatus: _s, personReasonCode: _r, ...outcome } = out;
+      return outcome;
+    } finally {
+      busy = false;
     }
-  };
-  const emitDocumentEvent = async (type: string, documentId: string, reasonCode: string | null | undefined) => {
-    seq += 1;
-    await emitEvent({
-      orgId: input.orgId,
-      type,
-      attributes: { documentId, reasonCode: reasonCode ?? null },
-      relationships: { application: { data: { type: input.applicationType, id: input.applicationId } }, document: { data: { type: 'document', id: documentId } } },
-      dedupeKey: `${workflowId}:${seq}:${type}`,
-    });
-  };
+  }, {
+    validator: (req: VerifyDocumentRequest) => {
+      if (closedWith !== null || personSettled(status)) throw new Error(`documents can only be verified while AwaitingDocuments; the person is ${status}`);
+      if (!docs.has(req?.documentId)) throw new Error(`document ${req?.documentId} is not one of this person's required documents`);
+    },
+  });
 
-  await report(derivePersonStatus([...docs.values()], false));
-
-  while (closedWith === null) {
-    await condition(() => inbox.length > 0 || closedWith !== null);
-    if (closedWith !== null) break;
-    const u = inbox.shift()!;
-    const prev = docs.get(u.documentId);
-    if (prev === undefined) continue;
-    // Uploads of the sides can arrive in any order: a complete document never goes back to half-received.
-    const backwards = prev === 'PendingReview' && (u.status === 'ReceivedFront' || u.status === 'ReceivedBack');
-    if (!backwards) docs.set(u.documentId, u.status);
-    if (u.status === 'Approved' && prev !== 'Approved') await emitDocumentEvent(EVENT.documentApproved, u.documentId, null);
-    if (u.status === 'Invalid') await emitDocumentEvent(EVENT.documentRejected, u.documentId, u.reasonCode);
-    if (u.verdict === 'Denied' && denialCode === null) denialCode = u.reasonCode ?? 'Denied';
-    const next = derivePersonStatus([...docs.values()], denialCode !== null);
-    if (next !== status) await report(next);
+  while (!personSettled(status) && closedWith === null) {
+    await condition(() => uploads.length > 0 || personSettled(status) || closedWith !== null);
+    const u = uploads.shift();
+    if (!u || !docs.has(u.documentId)) continue;
+    const prev = docs.get(u.documentId)!;
+    // Sides can arrive in any order: a complete document never goes back to half-received.
+    if (prev === 'PendingReview' && (u.status === 'ReceivedFront' || u.status === 'ReceivedBack')) continue;
+    await condition(() => !busy);
+    if (personSettled(status)) break;
+    docs.set(u.documentId, u.status);
+    const next = derivePersonStatus([...docs.values()], false);
+    if (next !== status) {
+      busy = true;
+      try {
+        await acts.setPersonStatus({ personId, orgId, status: next });
+        status = next;
+      } finally {
+        busy = false;
+      }
+    }
   }
   await condition(allHandlersFinished);
-  return status;
+  return { personId, status, reasonCode, eventIds: undelivered };
 }

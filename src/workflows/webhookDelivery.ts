@@ -29,6 +29,8 @@ export interface WebhookDeliveryInput {
   eventId: string;
   orgId: string;
   retry?: DeliveryRetryOptions;
+  /** Taking over an event a workflow's own delivery gave up on: skip webhooks that already have it. */
+  continueAttempts?: boolean;
 }
 
 export interface WebhookDeliveryOutcome { webhookId: string; outcome: 'delivered' | 'skipped' | 'failed'; reason?: string }
@@ -53,7 +55,7 @@ export async function webhookDeliveryWorkflow(input: WebhookDeliveryInput): Prom
       retry,
     });
     try {
-      const res = await deliverWebhook({ eventId: input.eventId, webhookId: t.webhookId, orgId: input.orgId });
+      const res = await deliverWebhook({ eventId: input.eventId, webhookId: t.webhookId, orgId: input.orgId, ...(input.continueAttempts ? { continueAttempts: true } : {}) });
       return { webhookId: t.webhookId, outcome: res.outcome, ...(res.reason ? { reason: res.reason } : {}) };
     } catch (err) {
       if (!(err instanceof ActivityFailure)) throw err;

@@ -12,7 +12,7 @@ import { APPLICATION_TYPES, CancelApplicationRequest, CreateApplicationRequest, 
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Waits briefly for the initial evaluation so the response shows the required documents. */
+/** When the workflow did not answer the initial evaluation itself: waits briefly for it in the database. */
 async function afterEvaluation(deps: EngineDeps, orgId: string, id: string, maxMs = 5000): Promise<ApplicationAggregate> {
   // Wait (briefly) for the workflow's initial evaluation, so the response carries the status and
   // the required documents as Unit's does. Polls one indexed column; the full read happens once.
@@ -55,8 +55,9 @@ export function applicationRoutes(deps: EngineDeps): Router {
     if (inserted.kind === 'conflict') {
       throw conflict(`idempotencyKey ${JSON.stringify(body.data.attributes.idempotencyKey)} was already used for application ${inserted.application.id} with a different request`, 'idempotency_key_reused');
     }
+    let started: 'evaluated' | 'started';
     try {
-      await startApplicationWorkflow(deps, inserted.application);
+      started = await startApplicationWorkflow(deps, inserted.application);
     } catch (err) {
       log.error('could not start the application workflow', { applicationId: inserted.application.id, error: (err as Error).message });
       if (!inserted.application.idempotency_key) {
@@ -68,7 +69,9 @@ export function applicationRoutes(deps: EngineDeps): Router {
       }
       throw new ApiError(503, 'Service Unavailable', 'the application could not be started; retry the request (with the same idempotencyKey)', { code: 'workflow_start_failed' });
     }
-    const agg = await afterEvaluation(deps, req.orgId, inserted.application.id);
+    const agg = started === 'evaluated'
+      ? await mustGet(deps, req.orgId, inserted.application.id)
+      : await afterEvaluation(deps, req.orgId, inserted.application.id);
     sendDocument(res, inserted.kind === 'created' ? 201 : 200, applicationDocument(agg));
   }));
 

@@ -3,9 +3,9 @@
 import express, { Router, type NextFunction, type Request, type Response } from 'express';
 import { getAggregate, getDocument, getDocumentFile, listDocuments, needsBack, storeUpload, UPLOADABLE, UPLOAD_OPEN_STATUSES } from '../../applications/repository';
 import { serializeDocument } from '../../applications/serialize';
-import { executeApplicationUpdate } from '../../applications/workflowClient';
+import { executeApplicationUpdate, executePersonUpdate } from '../../applications/workflowClient';
 import type { EngineDeps } from '../../deps';
-import { applicationWorkflowId, documentUploadedSignal, verifyDocumentUpdate, type DocumentStatus, type DocumentType, type VerifyErrorCode } from '../../workflows/applicationTypes';
+import { applicationWorkflowId, documentUploadedSignal, personWorkflowId, verifyDocumentUpdate, type DocumentStatus, type DocumentType, type VerifyErrorCode } from '../../workflows/applicationTypes';
 import { ApiError, conflict, notFound, ValidationError } from '../errors';
 import { route, sendDocument } from '../jsonApi';
 import { parseBody } from '../schemas/applications';
@@ -62,7 +62,9 @@ export function documentRoutes(deps: EngineDeps): Router {
     const stored = await storeUpload(deps.db, req.orgId, applicationId, documentId, side, ct, bytes);
     if (!stored) throw conflict(`document ${documentId} accepts no more files`, 'invalid_state');
     try {
-      await deps.temporal.workflow.getHandle(applicationWorkflowId(applicationId)).signal(documentUploadedSignal, { documentId, status: stored.status as DocumentStatus });
+      // Protocol 2: the person the document belongs to takes it; protocol 1: the application forwards it.
+      const workflowId = agg.application.workflow_protocol === 2 ? personWorkflowId(applicationId, String(doc.person_id)) : applicationWorkflowId(applicationId);
+      await deps.temporal.workflow.getHandle(workflowId).signal(documentUploadedSignal, { documentId, status: stored.status as DocumentStatus });
     } catch (err) {
       // The application closed between the check and the signal (deadline, cancel, denial).
       if ((err as Error)?.name === 'WorkflowNotFoundError') throw conflict(`application ${applicationId} is no longer accepting documents`, 'invalid_state');
@@ -102,7 +104,10 @@ export function documentRoutes(deps: EngineDeps): Router {
     if (doc.document_type !== 'SelfieVerification') throw conflict(`document ${documentId} is a ${doc.document_type}; only SelfieVerification documents are verified with a job (upload the file instead)`, 'document_not_verifiable');
     if (agg.application.status !== 'AwaitingDocuments') throw conflict(`application ${applicationId} is ${agg.application.status}; documents can be verified only while AwaitingDocuments`, 'invalid_state');
     if (!['Required', 'Invalid'].includes(doc.status)) throw conflict(`document ${documentId} is ${doc.status}; only Required or Invalid documents can be verified`, 'document_not_verifiable');
-    const out = await executeApplicationUpdate(deps, applicationId, verifyDocumentUpdate, [{ documentId, jobId }], `verify-${documentId}-${jobId}`);
+    const updateId = `verify-${documentId}-${jobId}`;
+    const out = agg.application.workflow_protocol === 2
+      ? await executePersonUpdate(deps, applicationId, String(doc.person_id), verifyDocumentUpdate, [{ documentId, jobId }], updateId)
+      : await executeApplicationUpdate(deps, applicationId, verifyDocumentUpdate, [{ documentId, jobId }], updateId);
     if (!out.ok) throw VERIFY_ERRORS[out.error](jobId);
     const fresh = await getDocument(deps.db, req.orgId, applicationId, documentId);
     sendDocument(res, 200, { data: serializeDocument(fresh!, agg.persons.find((p) => p.id === String(doc.person_id))) });
