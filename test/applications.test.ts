@@ -1,6 +1,7 @@
 // Creating, reading and listing applications through Unit's official SDK; the initial
 // evaluation and the documents each useSelfieVerification value requires.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApplicationActivities } from '../src/activities/applications';
 import { insertApplication } from '../src/applications/repository';
 import { ApplicationStatusKey } from '../src/workflows/searchAttributes';
 import { countApplications, eventTypes, individualApplication, waitForStatus } from './support/applicationFixtures';
@@ -35,6 +36,20 @@ describe('applications: create, evaluate, read', () => {
     expect(docTypes(always.included as any[])).toEqual(['Passport', 'SelfieVerification']);
     const forced = await engine.unit.applications.create(individualApplication({ extra: { evaluationParams: { useSelfieVerification: 'ReplaceIdentification', requireIdVerification: true } } }));
     expect(docTypes(forced.included as any[])).toEqual(['IdDocument', 'SelfieVerification']);
+  });
+
+  it('opening an application again (its activity retried after it committed) changes nothing and records no event', async () => {
+    const app = await engine.unit.applications.create(individualApplication({ useSelfieVerification: 'Always' }));
+    const id = app.data.id;
+    const before = await eventTypes(engine, engine.orgId, id);
+    const activities = createApplicationActivities({ db: engine.db });
+    const again = await activities.openApplication({ applicationId: id, orgId: engine.orgId, applicationType: 'individualApplication', dedupePrefix: `application-${id}` });
+    expect(again.status).toBe('AwaitingDocuments');
+    expect(again.persons).toHaveLength(1);
+    expect(again.persons[0].documents.map((d) => d.documentType).sort()).toEqual(['IdDocument', 'SelfieVerification']);
+    expect(await eventTypes(engine, engine.orgId, id)).toEqual(before);
+    const docs = await engine.db.selectFrom('application_documents').select('id').where('application_id', '=', id).execute();
+    expect(docs).toHaveLength(2);
   });
 
   it('records the status in the database, the Temporal search attributes and the events', async () => {

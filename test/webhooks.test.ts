@@ -5,7 +5,7 @@ import { createEventActivities } from '../src/activities/events';
 import { createWebhookDeliveryActivities } from '../src/activities/webhookDelivery';
 import type { emitEventWorkflow } from '../src/workflows/events';
 import type { DeliveryRetryOptions, webhookDeliveryWorkflow } from '../src/workflows/webhookDelivery';
-import { individualApplication } from './support/applicationFixtures';
+import { individualApplication, insertVerificationJob } from './support/applicationFixtures';
 import { startTestEngine, type TestEngine } from './support/engine';
 import { recordHistory } from './support/histories';
 import { startWebhookReceiver, type WebhookReceiver } from './support/webhookReceiver';
@@ -321,6 +321,32 @@ describe('webhooks and events', () => {
       expect(log.map((d) => [d.attributes.attempt, d.attributes.delivered])).toEqual([[1, false], [2, false], [3, false], [4, false], [5, true]]);
       expect(r.delivered().map((q) => JSON.parse(q.body).data[0].id).sort()).toEqual([created.id, awaiting.id].sort());
       await recordHistory(engine.temporal, `event-${created.id}-delivery`, 'webhook-delivery-taken-over');
+    });
+
+    it('announces a document approved while another is still missing at once, not when the person settles', async () => {
+      const r = await receiver();
+      const org = await orgWithWebhook(r.url);
+      const app = await org.unit.applications.create(individualApplication({ useSelfieVerification: 'Always' }));
+      const selfie = (app.included as any[]).find((d) => d.attributes.documentType === 'SelfieVerification');
+      const jobId = await insertVerificationJob(engine, org.orgId, { documentType: 'drivers-license' });
+      await org.unit.applications.verifyDocument({ applicationId: app.data.id, documentId: selfie.id, data: { type: 'selfieVerification', attributes: { jobId } } });
+      await r.waitForRequests(3);
+      expect(r.requests.map((q) => JSON.parse(q.body).data[0].type)).toEqual(['application.created', 'application.awaitingDocuments', 'document.approved']);
+      expect((await org.unit.applications.get(app.data.id)).data.attributes.status).toBe('AwaitingDocuments'); // the IdDocument is still missing
+    });
+
+    it('never sends an AtMostOnce webhook an event twice, even when the delivery runs again', async () => {
+      const r = await receiver({ failFirst: 1 });
+      const org = await orgWithWebhook(r.url, { deliveryMode: 'AtMostOnce' });
+      const first = await recordEvent(org.orgId);
+      const second = await recordEvent(org.orgId, 'application.denied');
+      const activities = createWebhookDeliveryActivities({ db: engine.db, config: engine.config });
+      const eventIds = [first.eventId, second.eventId];
+
+      expect(await activities.deliverEvents({ orgId: org.orgId, eventIds })).toEqual({ delivered: 1, skipped: 0 });
+      expect(await activities.deliverEvents({ orgId: org.orgId, eventIds })).toEqual({ delivered: 0, skipped: 2 });
+      expect(r.requests.map((q) => q.status)).toEqual([500, 200]);
+      expect((await deliveries(org.unit, org.apiToken, first.eventId)).map((d) => d.attributes)).toMatchObject([{ attempt: 1, statusCode: 500, delivered: false, error: 'HTTP 500 Internal Server Error' }]);
     });
   });
 });

@@ -176,6 +176,29 @@ export function createApplicationActivities(deps: Pick<ActivityDeps, 'db'> & Par
     return { ok: true, documentStatus: e.documentStatus as DocumentStatus, reasonCode: e.reasonCode, personOutcome: e.verdict };
   }
 
+
+  /** What openApplication recorded the first time (it is run again after a crash or a lost result). */
+  async function reopened(trx: Transaction<Database>, input: OpenApplicationInput, app: { status: ApplicationStatus; decision_reason_code: string | null }): Promise<OpenApplicationResult> {
+    const persons = await trx.selectFrom('application_persons').select(['id', 'role', 'position', 'status'])
+      .where('application_id', '=', input.applicationId).where('org_id', '=', input.orgId).orderBy('id').execute();
+    const docs = await trx.selectFrom('application_documents').select(['id', 'person_id', 'document_type'])
+      .where('application_id', '=', input.applicationId).where('org_id', '=', input.orgId).orderBy('id').execute();
+    const keys = [`${input.orgId}:${input.dedupePrefix}:1:${EVENT.created}`];
+    const type = STATUS_EVENT[app.status];
+    if (type) keys.push(`${input.orgId}:${input.dedupePrefix}:2:${type}`);
+    const events = await trx.selectFrom('events').select('id').where('org_id', '=', input.orgId).where('dedupe_key', 'in', keys).orderBy('id').execute();
+    return {
+      status: app.status,
+      reasonCode: app.decision_reason_code,
+      persons: persons.map((p) => ({
+        personId: p.id, role: p.role, position: p.position, status: p.status as PersonStatus,
+        documents: docs.filter((d) => String(d.person_id) === p.id).map((d) => ({ documentId: d.id, documentType: d.document_type as RequiredDocument['documentType'] })),
+      })),
+      eventIds: events.map((e) => String(e.id)),
+      hasWebhooks: await hasEnabledWebhooks(trx, input.orgId),
+    };
+  }
+
   return {
     /**
      * The initial evaluation: rules (age, ID-theft score, duplicate identity) and, when the
@@ -209,39 +232,41 @@ export function createApplicationActivities(deps: Pick<ActivityDeps, 'db'> & Par
     // --- protocol 2: one local activity per change, the change and its event in one transaction ---
 
     /**
-     * Opens an application: records application.created, runs the initial evaluation, records
-     * the resulting status (and its event) and the persons who now await documents. Idempotent:
-     * a retry finds the same documents and the same events (dedupe keys).
+     * Opens an application: records application.created and runs the initial evaluation. A
+     * decision there (Denied, PendingReview) is recorded with its event at once; otherwise the
+     * persons who must provide documents are marked AwaitingDocuments and the application stays
+     * Pending until the workflow has started their person workflows (see recordTransition), so
+     * nobody can send a document to a person workflow that does not exist yet.
+     * Idempotent: run again after it committed, it returns what it recorded.
      */
     async openApplication(input: OpenApplicationInput): Promise<OpenApplicationResult> {
       return db.transaction().execute(async (trx) => {
         const relationships = { application: { data: { type: input.applicationType, id: input.applicationId } } };
+        const app = await trx.selectFrom('applications').select(['status', 'decision_reason_code', 'workflow_protocol'])
+          .where('id', '=', input.applicationId).where('org_id', '=', input.orgId).forUpdate().executeTakeFirstOrThrow();
+        if (app.workflow_protocol === 2) return reopened(trx, input, app);
+
         const createdId = await recordEventIn(trx, { orgId: input.orgId, type: EVENT.created, attributes: { status: 'Pending' }, relationships, dedupeKey: `${input.dedupePrefix}:1:${EVENT.created}` });
         const e = await evaluateIn(trx, input);
-        let status: ApplicationStatus;
-        let persons: OpenedPerson[];
-        if (e.outcome !== 'Continue') {
-          status = e.outcome;
-          persons = e.persons.map((p) => ({ ...p, status: 'Pending' }));
-        } else {
-          persons = e.persons.map((p) => ({ ...p, status: p.documents.length ? 'AwaitingDocuments' : 'Approved' }));
-          status = aggregateStatus(persons.map((p) => p.status));
-          const awaiting = persons.filter((p) => p.status === 'AwaitingDocuments').map((p) => p.personId);
-          if (awaiting.length) {
-            await trx.updateTable('application_persons').set({ status: 'AwaitingDocuments' })
-              .where('id', 'in', awaiting).where('org_id', '=', input.orgId).execute();
-          }
-        }
-        await setStatusIn(trx, { applicationId: input.applicationId, orgId: input.orgId, status, reasonCode: e.reasonCode }, 2);
         const eventIds = [createdId];
-        const type = STATUS_EVENT[status];
-        if (type) {
+        if (e.outcome !== 'Continue') {
+          await setStatusIn(trx, { applicationId: input.applicationId, orgId: input.orgId, status: e.outcome, reasonCode: e.reasonCode }, 2);
           eventIds.push(await recordEventIn(trx, {
-            orgId: input.orgId, type, relationships, dedupeKey: `${input.dedupePrefix}:2:${type}`,
-            attributes: { status, previousStatus: 'Pending', reasonCode: e.reasonCode },
+            orgId: input.orgId, type: STATUS_EVENT[e.outcome]!, relationships, dedupeKey: `${input.dedupePrefix}:2:${STATUS_EVENT[e.outcome]}`,
+            attributes: { status: e.outcome, previousStatus: 'Pending', reasonCode: e.reasonCode },
           }));
+          const persons = e.persons.map((p): OpenedPerson => ({ ...p, status: 'Pending' }));
+          return { status: e.outcome, reasonCode: e.reasonCode, persons, eventIds, hasWebhooks: await hasEnabledWebhooks(trx, input.orgId) };
         }
-        return { status, reasonCode: e.reasonCode, persons, eventIds, hasWebhooks: await hasEnabledWebhooks(trx, input.orgId) };
+        const persons = e.persons.map((p): OpenedPerson => ({ ...p, status: p.documents.length ? 'AwaitingDocuments' : 'Approved' }));
+        const awaiting = persons.filter((p) => p.status === 'AwaitingDocuments').map((p) => p.personId);
+        if (awaiting.length) {
+          await trx.updateTable('application_persons').set({ status: 'AwaitingDocuments' })
+            .where('id', 'in', awaiting).where('org_id', '=', input.orgId).execute();
+        }
+        await trx.updateTable('applications').set({ workflow_protocol: 2, updated_at: sql`now()` })
+          .where('id', '=', input.applicationId).where('org_id', '=', input.orgId).execute();
+        return { status: 'Pending', reasonCode: null, persons, eventIds, hasWebhooks: await hasEnabledWebhooks(trx, input.orgId) };
       });
     },
 
@@ -265,7 +290,11 @@ export function createApplicationActivities(deps: Pick<ActivityDeps, 'db'> & Par
       return db.transaction().execute(async (trx) => {
         const app = await trx.selectFrom('applications').select('status').where('id', '=', input.applicationId).where('org_id', '=', input.orgId).forShare().executeTakeFirst();
         if (!app) return { ok: false, error: 'document_not_found' };
-        if (app.status !== 'AwaitingDocuments') return { ok: false, error: 'application_not_awaiting_documents' };
+        // Run again after it committed (a lost result), it must find what it did even if the
+        // application closed meanwhile: the same job on the same document is a retry.
+        const retry = await trx.selectFrom('application_documents').select('id')
+          .where('id', '=', input.documentId).where('org_id', '=', input.orgId).where('verification_job_id', '=', input.jobId).executeTakeFirst();
+        if (!retry && app.status !== 'AwaitingDocuments') return { ok: false, error: 'application_not_awaiting_documents' };
         const out = await verifyIn(trx, input);
         if (!out.ok) return out;
         const docs = await trx.selectFrom('application_documents').select('status')

@@ -111,12 +111,11 @@ export function createWebhookDeliveryActivities(deps: Pick<ActivityDeps, 'db' | 
       let delivered = 0;
       let skipped = 0;
       const failures: string[] = [];
-      const attempts: Array<Insertable<WebhookAttemptsTable>> = [];
       await Promise.all(hooks.map(async (hook) => {
         for (const event of events) {
           const before = logged.filter((a) => String(a.event_id) === String(event.id) && String(a.webhook_id) === String(hook.id));
           if (before.some((a) => a.delivered) || (hook.delivery_mode === 'AtMostOnce' && before.length > 0)) { skipped += 1; continue; }
-          const out = await attemptDelivery(hook, event, before.length + 1, attempts);
+          const out = await attemptDelivery(hook, event, before.length + 1);
           if (out.kind === 'delivered') { delivered += 1; continue; }
           if (out.kind === 'refused' || hook.delivery_mode === 'AtMostOnce') continue;
           // Keep this webhook's events in order: the rest wait for the retry.
@@ -124,8 +123,6 @@ export function createWebhookDeliveryActivities(deps: Pick<ActivityDeps, 'db' | 
           return;
         }
       }));
-      // Logged together, once the batch was attempted (a crash before this re-sends the batch: at least once).
-      if (attempts.length) await db.insertInto('webhook_attempts').values(attempts).execute();
       if (failures.length) throw ApplicationFailure.retryable(failures.join('; '), 'WebhookDeliveryFailed');
       return { delivered, skipped };
     },
@@ -138,9 +135,19 @@ export function createWebhookDeliveryActivities(deps: Pick<ActivityDeps, 'db' | 
   type Attempt = { kind: 'delivered'; statusCode: number | null } | { kind: 'failed'; error: string; statusCode: number | null; unresolved?: boolean } | { kind: 'refused'; error: string };
 
   /** One HTTP attempt of one event to one webhook, logged in webhook_attempts whatever happens. */
-  /** `log`: collect the attempt's row there instead of inserting it at once. */
-  async function attemptDelivery(hook: Selectable<WebhooksTable>, event: Selectable<EventsTable>, attempt: number, log?: Array<Insertable<WebhookAttemptsTable>>): Promise<Attempt> {
-    const record = async (row: Insertable<WebhookAttemptsTable>) => { if (log) log.push(row); else await db.insertInto('webhook_attempts').values(row).execute(); };
+  /**
+   * One HTTP attempt of one event to one webhook, logged in webhook_attempts whatever happens.
+   * An AtMostOnce webhook's attempt is logged *before* the request: a crash or a retry of the
+   * activity then finds it and never sends a second one.
+   */
+  async function attemptDelivery(hook: Selectable<WebhooksTable>, event: Selectable<EventsTable>, attempt: number): Promise<Attempt> {
+    const claimed = hook.delivery_mode === 'AtMostOnce'
+      ? await db.insertInto('webhook_attempts').values({ org_id: hook.org_id, event_id: event.id, webhook_id: hook.id, attempt, status_code: null, error: 'sending', duration_ms: 0, delivered: false }).returning('id').executeTakeFirstOrThrow()
+      : null;
+    const record = async (row: Pick<Insertable<WebhookAttemptsTable>, 'status_code' | 'error' | 'duration_ms' | 'delivered'>) => {
+      if (claimed) await db.updateTable('webhook_attempts').set(row).where('id', '=', claimed.id).execute();
+      else await db.insertInto('webhook_attempts').values({ org_id: hook.org_id, event_id: event.id, webhook_id: hook.id, attempt, ...row }).execute();
+    };
     if (!config.WEBHOOK_ALLOW_PRIVATE_NETWORKS) {
       try {
         await assertDeliverable(hook.url);
@@ -148,7 +155,7 @@ export function createWebhookDeliveryActivities(deps: Pick<ActivityDeps, 'db' | 
         // Logged like any attempt; not retried (the address will not become public by waiting).
         const refused = err instanceof WebhookDestinationRefused;
         const reason = refused ? (err as Error).message : `cannot resolve the webhook's host: ${(err as Error).message}`;
-        await record({ org_id: hook.org_id, event_id: event.id, webhook_id: hook.id, attempt, status_code: null, error: reason, duration_ms: 0, delivered: false });
+        await record({ status_code: null, error: reason, duration_ms: 0, delivered: false });
         return refused ? { kind: 'refused', error: reason } : { kind: 'failed', error: reason, statusCode: null, unresolved: true };
       }
     }
@@ -181,10 +188,7 @@ export function createWebhookDeliveryActivities(deps: Pick<ActivityDeps, 'db' | 
         : describeError(err, [hook.url, hook.token]);
     }
     const durationMs = Math.round(performance.now() - started);
-    await record({
-      org_id: hook.org_id, event_id: event.id, webhook_id: hook.id,
-      attempt, status_code: statusCode, error, duration_ms: durationMs, delivered: error === null,
-    });
+    await record({ status_code: statusCode, error, duration_ms: durationMs, delivered: error === null });
     return error === null ? { kind: 'delivered', statusCode } : { kind: 'failed', error, statusCode };
   }
 }

@@ -158,6 +158,8 @@ export async function storeUpload(db: Kysely<Database>, orgId: string, applicati
     .where('status', 'in', UPLOAD_OPEN_STATUSES).where('document_type', 'in', UPLOADABLE)
     // Re-checked in the same statement: the application may have closed since the route looked.
     .where('application_id', 'in', (eb) => eb.selectFrom('applications').select('id').where('org_id', '=', orgId).where('status', '=', 'AwaitingDocuments'))
+    // …and the person still awaits documents (a settled person's workflow takes no more).
+    .where('person_id', 'in', (eb) => eb.selectFrom('application_persons').select('id').where('org_id', '=', orgId).where('status', 'in', ['Pending', 'AwaitingDocuments']))
     .returning('id').executeTakeFirst();
   if (!updated) return null;
   return getDocument(db, orgId, applicationId, documentId);

@@ -10,6 +10,11 @@ import { applicationWorkflowId, initialEvaluationUpdate, personWorkflowId, type 
 import { ApplicationIdKey, ApplicationStatusKey, ApplicationTypeKey, OrgIdKey } from '../workflows/searchAttributes';
 import type { ApplicationRow } from './repository';
 
+/** Temporal could not say whether the workflow was started: keep what is stored, let the client retry. */
+export class WorkflowStartUnknown extends Error {
+  override name = 'WorkflowStartUnknown';
+}
+
 /** How long POST /applications waits for the initial evaluation before answering with Pending. */
 const EVALUATION_WAIT_MS = 5_000;
 
@@ -51,9 +56,11 @@ export async function startApplicationWorkflow(deps: EngineDeps, app: Applicatio
   } catch (err) {
     if (err instanceof WorkflowExecutionAlreadyStartedError) return 'started';
     // Timed out waiting for a worker, or a workflow from before this update existed: it runs.
-    const running = await deps.temporal.workflow.getHandle(workflowId).describe().then(() => true, () => false);
-    if (running) return 'started';
-    throw err;
+    // Only a definite "not found" means nothing was started (the caller may then clean up).
+    const found = await deps.temporal.workflow.getHandle(workflowId).describe().then(() => true, (e) => (e instanceof WorkflowNotFoundError ? false : e as Error));
+    if (found === true) return 'started';
+    if (found === false) throw err;
+    throw new WorkflowStartUnknown(`${(err as Error)?.message}; then: ${found.message}`);
   }
 }
 

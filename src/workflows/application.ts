@@ -49,7 +49,7 @@ export async function applicationWorkflow(input: ApplicationWorkflowInput): Prom
   /** The last status written to the database (what the API shows). */
   let recorded = 'Pending' as ApplicationStatus;
   let evaluated = false;
-  let seq = 2; // 1 and 2: application.created and the evaluated status (openApplication)
+  let seq = 2; // 1 and 2: application.created and a status decided at the evaluation (openApplication)
   let awaitingSince: number | null = null;
   let remindersSent = 0;
   let cancelRequest = null as CancelRequest | null;
@@ -109,28 +109,35 @@ export async function applicationWorkflow(input: ApplicationWorkflowInput): Prom
     deliver(change);
   };
 
-  // The initial evaluation, its status and both events: one local activity in the first task.
+  // The initial evaluation and application.created: one local activity in the first task.
   const opened = await acts.openApplication({ applicationId, orgId, applicationType: input.applicationType, dedupePrefix: workflowId });
   status = recorded = opened.status;
-  if (status !== 'Pending') indexStatus(status);
-  delivery.deliver(opened.eventIds, opened.hasWebhooks);
   for (const p of opened.persons) persons.set(p.personId, { personId: p.personId, role: p.role, position: p.position, status: p.status, documents: p.documents });
 
-  if (status === 'AwaitingDocuments') {
-    // Started before the API answers, so the partner can verify at once; each person's result
-    // arrives in the inbox when it settles.
-    await Promise.all([...persons.values()].filter((p) => p.status === 'AwaitingDocuments').map(async (p) => {
-      const child = await startChild(personWorkflow, {
-        workflowId: personWorkflowId(applicationId, p.personId),
-        args: [{ applicationId, orgId, personId: p.personId, role: p.role, position: p.position, parentWorkflowId: workflowId, documents: p.documents, applicationType: input.applicationType, protocol: 2 }],
-        typedSearchAttributes: [{ key: OrgIdKey, value: orgId }, { key: ApplicationIdKey, value: applicationId }],
-      });
-      openPersons.add(p.personId);
-      child.result().then(
-        (outcome) => { inbox.push({ kind: 'settled', outcome: outcome as PersonOutcome }); },
-        (err) => { inbox.push({ kind: 'ended', personId: p.personId, error: (err as Error)?.message ?? String(err) }); },
-      );
-    }));
+  if (status !== 'Pending') {
+    // Decided at the evaluation (Denied, PendingReview): recorded and announced already.
+    indexStatus(status);
+    delivery.deliver(opened.eventIds, opened.hasWebhooks);
+  } else {
+    carried.push(...opened.eventIds); // delivered with the status below
+    if (!cancelRequest) {
+      // The persons' workflows first, so documents can be sent to them once the status says so;
+      // each person's result arrives in the inbox when it settles.
+      await Promise.all([...persons.values()].filter((p) => p.status === 'AwaitingDocuments').map(async (p) => {
+        const child = await startChild(personWorkflow, {
+          workflowId: personWorkflowId(applicationId, p.personId),
+          args: [{ applicationId, orgId, personId: p.personId, role: p.role, position: p.position, parentWorkflowId: workflowId, documents: p.documents, applicationType: input.applicationType, protocol: 2 }],
+          typedSearchAttributes: [{ key: OrgIdKey, value: orgId }, { key: ApplicationIdKey, value: applicationId }],
+        });
+        openPersons.add(p.personId);
+        child.result().then(
+          (outcome) => { inbox.push({ kind: 'settled', outcome: outcome as PersonOutcome }); },
+          (err) => { inbox.push({ kind: 'ended', personId: p.personId, error: (err as Error)?.message ?? String(err) }); },
+        );
+      }));
+      // AwaitingDocuments (or Approved when nobody has to provide a document).
+      await transition(aggregateStatus([...persons.values()].map((p) => p.status)));
+    }
   }
   evaluated = true;
 
@@ -187,6 +194,8 @@ export async function applicationWorkflow(input: ApplicationWorkflowInput): Prom
       if (item.change.resubmit && status === 'AwaitingDocuments') {
         // A document was not acceptable: the application asks for it again.
         await transition('AwaitingDocuments', { reasonCode: item.change.reasonCode ?? null });
+      } else if (carried.length) {
+        deliver({ eventIds: [], hasWebhooks: true });
       }
       continue;
     }

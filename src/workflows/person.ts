@@ -16,9 +16,15 @@ import {
 } from './applicationTypes';
 import { personWorkflowProtocol1 } from './protocol1/person';
 
-const acts = proxyLocalActivities<ReturnType<typeof createApplicationActivities>>({
+// A verification the partner waits for over HTTP: give up (and fail the update) rather than hang.
+const verifyActs = proxyLocalActivities<ReturnType<typeof createApplicationActivities>>({
   startToCloseTimeout: '20s',
   retry: { initialInterval: '200ms', maximumInterval: '2s', maximumAttempts: 5 },
+});
+// Everything else is retried until the database answers: the person must not fail over an outage.
+const acts = proxyLocalActivities<ReturnType<typeof createApplicationActivities>>({
+  startToCloseTimeout: '30s',
+  retry: { initialInterval: '200ms', maximumInterval: '30s' },
 });
 
 export async function personWorkflow(input: PersonWorkflowInput): Promise<PersonStatus | PersonOutcome> {
@@ -34,18 +40,23 @@ export async function personWorkflow(input: PersonWorkflowInput): Promise<Person
   let busy = false;
   let seq = 0;
 
+  /** Waits for and takes the person's one lock (release: `busy = false`). Several waiters can wake in one activation: re-check. */
+  const lock = async () => {
+    while (busy) await condition(() => !busy);
+    busy = true;
+  };
+
   setHandler(personStatusQuery, () => ({ status, documents: Object.fromEntries(docs) }));
   setHandler(closePersonSignal, (s) => { closedWith = s.applicationStatus; });
   setHandler(documentUploadedSignal, (s) => { uploads.push(s); });
 
   setHandler(verifyDocumentUpdate, async (req: VerifyDocumentRequest): Promise<VerifyDocumentOutcome> => {
     // One verification at a time: each derives the person's status from all of their documents.
-    await condition(() => !busy);
-    busy = true;
+    await lock();
     try {
       if (closedWith !== null || personSettled(status)) return { ok: false, error: 'application_not_awaiting_documents' };
       seq += 1;
-      const out = await acts.verifyPersonDocument({
+      const out = await verifyActs.verifyPersonDocument({
         applicationId, orgId, personId, documentId: req.documentId, jobId: req.jobId,
         applicationType: input.applicationType, dedupePrefix: `${workflowId}:${seq}`,
       });
@@ -54,11 +65,12 @@ export async function personWorkflow(input: PersonWorkflowInput): Promise<Person
       undelivered.push(...out.eventIds);
       status = out.personStatus;
       reasonCode = out.personReasonCode;
-      if (out.personOutcome === 'Resubmit') {
-        // The application asks for the document again (and delivers the rejection with it).
+      if (!personSettled(status) && undelivered.length) {
+        // Still open (another document missing, or this one must be provided again): the
+        // application delivers the document's event now, and asks again on a rejection.
         const eventIds = undelivered.splice(0);
         try {
-          await getExternalWorkflowHandle(input.parentWorkflowId).signal(personStatusChangedSignal, { personId, status, reasonCode: out.reasonCode, resubmit: true, eventIds });
+          await getExternalWorkflowHandle(input.parentWorkflowId).signal(personStatusChangedSignal, { personId, status, reasonCode: out.reasonCode, resubmit: out.personOutcome === 'Resubmit', eventIds });
         } catch {
           undelivered.push(...eventIds); // the application has ended: it collects them from the result
         }
@@ -82,18 +94,17 @@ export async function personWorkflow(input: PersonWorkflowInput): Promise<Person
     const prev = docs.get(u.documentId)!;
     // Sides can arrive in any order: a complete document never goes back to half-received.
     if (prev === 'PendingReview' && (u.status === 'ReceivedFront' || u.status === 'ReceivedBack')) continue;
-    await condition(() => !busy);
-    if (personSettled(status)) break;
-    docs.set(u.documentId, u.status);
-    const next = derivePersonStatus([...docs.values()], false);
-    if (next !== status) {
-      busy = true;
-      try {
+    await lock();
+    try {
+      if (personSettled(status)) break;
+      docs.set(u.documentId, u.status);
+      const next = derivePersonStatus([...docs.values()], false);
+      if (next !== status) {
         await acts.setPersonStatus({ personId, orgId, status: next });
         status = next;
-      } finally {
-        busy = false;
       }
+    } finally {
+      busy = false;
     }
   }
   await condition(allHandlersFinished);

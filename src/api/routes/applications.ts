@@ -2,7 +2,7 @@
 import { Router } from 'express';
 import { getAggregate, insertApplication, listApplications, documentRefsOfApplications, personsOfApplications, type ApplicationAggregate } from '../../applications/repository';
 import { applicationDocument, serializeApplication } from '../../applications/serialize';
-import { executeApplicationUpdate, startApplicationWorkflow } from '../../applications/workflowClient';
+import { executeApplicationUpdate, startApplicationWorkflow, WorkflowStartUnknown } from '../../applications/workflowClient';
 import type { EngineDeps } from '../../deps';
 import { log } from '../../log';
 import { cancelUpdate, isTerminal, reviewUpdate } from '../../workflows/applicationTypes';
@@ -55,19 +55,25 @@ export function applicationRoutes(deps: EngineDeps): Router {
     if (inserted.kind === 'conflict') {
       throw conflict(`idempotencyKey ${JSON.stringify(body.data.attributes.idempotencyKey)} was already used for application ${inserted.application.id} with a different request`, 'idempotency_key_reused');
     }
-    let started: 'evaluated' | 'started';
-    try {
-      started = await startApplicationWorkflow(deps, inserted.application);
-    } catch (err) {
-      log.error('could not start the application workflow', { applicationId: inserted.application.id, error: (err as Error).message });
-      if (!inserted.application.idempotency_key) {
-        // Without a key the client cannot retry this very application: leave nothing behind.
-        await deps.db.transaction().execute(async (trx) => {
-          await trx.deleteFrom('application_persons').where('application_id', '=', inserted.application.id).execute();
-          await trx.deleteFrom('applications').where('id', '=', inserted.application.id).where('status', '=', 'Pending').execute();
-        }).catch(() => undefined);
+    // A repeated request for an application its workflow has already evaluated: nothing to start.
+    let started: 'evaluated' | 'started' = 'evaluated';
+    if (inserted.kind === 'created' || inserted.application.status === 'Pending') {
+      try {
+        started = await startApplicationWorkflow(deps, inserted.application);
+      } catch (err) {
+        log.error('could not start the application workflow', { applicationId: inserted.application.id, error: (err as Error).message });
+        if (!inserted.application.idempotency_key && !(err instanceof WorkflowStartUnknown)) {
+          // Without a key the client cannot retry this very application: leave nothing behind
+          // (only while it is still Pending, i.e. no workflow got to evaluate it).
+          await deps.db.transaction().execute(async (trx) => {
+            const pending = await trx.selectFrom('applications').select('id').where('id', '=', inserted.application.id).where('status', '=', 'Pending').forUpdate().executeTakeFirst();
+            if (!pending) return;
+            await trx.deleteFrom('application_persons').where('application_id', '=', inserted.application.id).execute();
+            await trx.deleteFrom('applications').where('id', '=', inserted.application.id).execute();
+          }).catch(() => undefined);
+        }
+        throw new ApiError(503, 'Service Unavailable', 'the application could not be started; retry the request (with the same idempotencyKey)', { code: 'workflow_start_failed' });
       }
-      throw new ApiError(503, 'Service Unavailable', 'the application could not be started; retry the request (with the same idempotencyKey)', { code: 'workflow_start_failed' });
     }
     const agg = started === 'evaluated'
       ? await mustGet(deps, req.orgId, inserted.application.id)
