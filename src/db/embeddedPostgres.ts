@@ -2,6 +2,7 @@
 // DATA_DIR) and serves it over the Postgres wire protocol so `pg` talks to it as to any server.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { PGlite } from '@electric-sql/pglite';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 
@@ -105,6 +106,38 @@ export async function startEmbeddedPostgres(dataDir: string | 'memory', port = 0
     async stop() {
       await server.stop();
       await db.close();
+    },
+  };
+}
+
+/**
+ * The same, on a thread of its own: PGlite is single-threaded WebAssembly, and on the engine's
+ * main thread every query would wait behind HTTP requests and activities (and they behind it).
+ * The thread loads TypeScript through tsx, as the engine itself does.
+ */
+export async function startEmbeddedPostgresThread(dataDir: string): Promise<EmbeddedPostgres> {
+  const entry = new URL('./embeddedPostgresThread.ts', import.meta.url).href;
+  const worker = new Worker(
+    `import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(entry)}); })`,
+    { eval: true, workerData: { dataDir } },
+  );
+  const url = await new Promise<string>((resolve, reject) => {
+    worker.once('message', (m: { url: string }) => resolve(m.url));
+    worker.once('error', reject);
+    worker.once('exit', (code) => reject(new Error(`the embedded PostgreSQL thread exited (code ${code}) before it was ready`)));
+  });
+  worker.removeAllListeners('exit');
+  worker.on('error', (err) => { process.stderr.write(`embedded PostgreSQL thread failed: ${err.message}\n`); process.exitCode = 1; });
+  return {
+    url,
+    async stop() {
+      const stopped = new Promise<void>((resolve) => {
+        worker.once('message', () => resolve());
+        worker.once('exit', () => resolve());
+      });
+      worker.postMessage('stop');
+      await stopped;
+      await worker.terminate();
     },
   };
 }

@@ -3,7 +3,7 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../../migrations/database';
 import type { Config } from '../config';
 import { connectDatabase } from './connection';
-import { startEmbeddedPostgres } from './embeddedPostgres';
+import { startEmbeddedPostgresThread } from './embeddedPostgres';
 import { migrate } from './migrate';
 
 export async function openDatabase(config: Config): Promise<{ db: Kysely<Database>; url: string; close(): Promise<void> }> {
@@ -12,7 +12,7 @@ export async function openDatabase(config: Config): Promise<{ db: Kysely<Databas
     await migrate(db);
     return { db, url: config.DATABASE_URL, close: () => db.destroy() };
   }
-  const embedded = await startEmbeddedPostgres(config.dataDir);
+  const embedded = await startEmbeddedPostgresThread(config.dataDir);
   const db = connectDatabase(embedded.url, 8);
   await migrate(db);
   return { db, url: embedded.url, async close() { await db.destroy(); await embedded.stop(); } };
