@@ -22,7 +22,7 @@ import {
   type PersonView, type ReviewRequest, type UpdateOutcome,
 } from './applicationTypes';
 import { EventDelivery } from './eventDelivery';
-import { humanDuration } from './humanDuration';
+import { deadlineReason, nextAwaitingDocumentsTimer } from './awaitingDocumentsTimer';
 import { personWorkflow } from './person';
 import { applicationWorkflowProtocol1 } from './protocol1/application';
 import { ApplicationIdKey, ApplicationStatusKey, OrgIdKey } from './searchAttributes';
@@ -142,13 +142,7 @@ export async function applicationWorkflow(input: ApplicationWorkflowInput): Prom
   evaluated = true;
 
   while (!isTerminal(status)) {
-    // While documents are awaited: the next reminder or the deadline, whichever comes first.
-    let timer: { at: number; kind: 'deadline' | 'reminder' } | null = null;
-    if (status === 'AwaitingDocuments' && awaitingSince !== null) {
-      const deadlineAt = awaitingSince + input.awaitingDocumentsDeadlineMs;
-      const reminderAt = input.awaitingDocumentsReminderMs > 0 ? awaitingSince + (remindersSent + 1) * input.awaitingDocumentsReminderMs : Infinity;
-      timer = reminderAt < deadlineAt ? { at: reminderAt, kind: 'reminder' } : { at: deadlineAt, kind: 'deadline' };
-    }
+    const timer = nextAwaitingDocumentsTimer(status, awaitingSince, remindersSent, input);
     const ready = () => inbox.length > 0 || cancelRequest !== null || reviews.some((r) => r.result === null);
     const woke = timer ? await condition(ready, Math.max(1, timer.at - Date.now())) : (await condition(ready), true);
 
@@ -158,7 +152,7 @@ export async function applicationWorkflow(input: ApplicationWorkflowInput): Prom
     }
     if (!woke && timer) {
       if (timer.kind === 'deadline') {
-        await transition('Canceled', { reason: `the required documents were not provided within ${humanDuration(input.awaitingDocumentsDeadlineMs)}`, reasonCode: 'AwaitingDocumentsDeadline' });
+        await transition('Canceled', { reason: deadlineReason(input.awaitingDocumentsDeadlineMs), reasonCode: 'AwaitingDocumentsDeadline' });
         break;
       }
       remindersSent += 1;

@@ -13,7 +13,7 @@ import {
 } from '@temporalio/workflow';
 import type { createApplicationActivities } from '../../activities/applications';
 import {
-  cancelUpdate, closePersonSignal, documentUpdatedSignal, documentUploadedSignal, EVENT, isTerminal, personStatusChangedSignal, personWorkflowId, reviewUpdate, statusQuery,
+  cancelUpdate, closePersonSignal, STATUS_EVENT, documentUpdatedSignal, documentUploadedSignal, EVENT, isTerminal, personStatusChangedSignal, personWorkflowId, reviewUpdate, statusQuery,
   verifyDocumentUpdate,
   type ApplicationStatus, type ApplicationWorkflowInput, type CancelRequest, type DocumentStatus, type PersonStatus, type PersonVerdict,
   type PersonView, type ReviewRequest, type UpdateOutcome, type VerifyDocumentRequest,
@@ -22,7 +22,7 @@ import { databaseActivities } from '../databaseActivities';
 import { emitEvent } from '../events';
 import { personWorkflow } from '../person';
 import { aggregateStatus } from '../../applications/statusRules';
-import { humanDuration } from '../humanDuration';
+import { deadlineReason, nextAwaitingDocumentsTimer } from '../awaitingDocumentsTimer';
 import { ApplicationIdKey, ApplicationStatusKey, OrgIdKey } from '../searchAttributes';
 
 const acts = databaseActivities<ReturnType<typeof createApplicationActivities>>({
@@ -35,14 +35,6 @@ const verifyActs = databaseActivities<ReturnType<typeof createApplicationActivit
   retry: { initialInterval: '200ms', maximumInterval: '2s', maximumAttempts: 5 },
 });
 
-const STATUS_EVENT: Record<ApplicationStatus, string | null> = {
-  Pending: null,
-  AwaitingDocuments: EVENT.awaitingDocuments,
-  PendingReview: EVENT.pendingReview,
-  Approved: EVENT.approved,
-  Denied: EVENT.denied,
-  Canceled: EVENT.canceled,
-};
 
 type InboxItem =
   | { kind: 'uploaded'; documentId: string; status: DocumentStatus }
@@ -152,13 +144,7 @@ export async function applicationWorkflowProtocol1(input: ApplicationWorkflowInp
   };
 
   while (!isTerminal(status)) {
-    // While documents are awaited: the next reminder or the deadline, whichever comes first.
-    let timer: { at: number; kind: 'deadline' | 'reminder' } | null = null;
-    if (status === 'AwaitingDocuments' && awaitingSince !== null) {
-      const deadlineAt = awaitingSince + input.awaitingDocumentsDeadlineMs;
-      const reminderAt = input.awaitingDocumentsReminderMs > 0 ? awaitingSince + (remindersSent + 1) * input.awaitingDocumentsReminderMs : Infinity;
-      timer = reminderAt < deadlineAt ? { at: reminderAt, kind: 'reminder' } : { at: deadlineAt, kind: 'deadline' };
-    }
+    const timer = nextAwaitingDocumentsTimer(status, awaitingSince, remindersSent, input);
     const ready = () => inbox.length > 0 || cancelRequest !== null || reviews.some((r) => r.result === null);
     const woke = timer ? await condition(ready, Math.max(1, timer.at - Date.now())) : (await condition(ready), true);
 
@@ -168,7 +154,7 @@ export async function applicationWorkflowProtocol1(input: ApplicationWorkflowInp
     }
     if (!woke && timer) {
       if (timer.kind === 'deadline') {
-        await transition('Canceled', { reason: `the required documents were not provided within ${humanDuration(input.awaitingDocumentsDeadlineMs)}`, reasonCode: 'AwaitingDocumentsDeadline' });
+        await transition('Canceled', { reason: deadlineReason(input.awaitingDocumentsDeadlineMs), reasonCode: 'AwaitingDocumentsDeadline' });
         break;
       }
       remindersSent += 1;
