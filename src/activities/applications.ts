@@ -4,7 +4,7 @@ import { sql, type Transaction } from 'kysely';
 import type { Database } from '../../migrations/database';
 import { aggregateStatus, derivePersonStatus } from '../applications/statusRules';
 import { STATUS_EVENT, EVENT, type ApplicationType } from '../workflows/applicationTypes';
-import { hasEnabledWebhooks, recordEventIn } from './events';
+import { hasEnabledWebhooks, recordEventForDelivery, recordEventIn } from './events';
 import { DEFAULT_EVALUATION_RULES, evaluateApplicationRules, type EvaluationRules } from '../applications/evaluationRules';
 import { documentDescription, personLabel, requiredDocumentTypes, type EvaluationParams } from '../applications/requiredDocuments';
 import { DEFAULT_SELFIE_THRESHOLDS, evaluateSelfie, type SelfieThresholds, type VerificationJobResult } from '../applications/selfieEvaluation';
@@ -246,7 +246,8 @@ export function createApplicationActivities(deps: Pick<ActivityDeps, 'db'> & Par
           .where('id', '=', input.applicationId).where('org_id', '=', input.orgId).forUpdate().executeTakeFirstOrThrow();
         if (app.workflow_protocol === 2) return reopened(trx, input, app);
 
-        const createdId = await recordEventIn(trx, { orgId: input.orgId, type: EVENT.created, attributes: { status: 'Pending' }, relationships, dedupeKey: `${input.dedupePrefix}:1:${EVENT.created}` });
+        const created = await recordEventForDelivery(trx, { orgId: input.orgId, type: EVENT.created, attributes: { status: 'Pending' }, relationships, dedupeKey: `${input.dedupePrefix}:1:${EVENT.created}` });
+        const createdId = created.eventId;
         const e = await evaluateIn(trx, input);
         const eventIds = [createdId];
         if (e.outcome !== 'Continue') {
@@ -256,7 +257,7 @@ export function createApplicationActivities(deps: Pick<ActivityDeps, 'db'> & Par
             attributes: { status: e.outcome, previousStatus: 'Pending', reasonCode: e.reasonCode },
           }));
           const persons = e.persons.map((p): OpenedPerson => ({ ...p, status: 'Pending' }));
-          return { status: e.outcome, reasonCode: e.reasonCode, persons, eventIds, hasWebhooks: await hasEnabledWebhooks(trx, input.orgId) };
+          return { status: e.outcome, reasonCode: e.reasonCode, persons, eventIds, hasWebhooks: created.hasWebhooks };
         }
         const persons = e.persons.map((p): OpenedPerson => ({ ...p, status: p.documents.length ? 'AwaitingDocuments' : 'Approved' }));
         const awaiting = persons.filter((p) => p.status === 'AwaitingDocuments').map((p) => p.personId);
@@ -266,7 +267,7 @@ export function createApplicationActivities(deps: Pick<ActivityDeps, 'db'> & Par
         }
         await trx.updateTable('applications').set({ workflow_protocol: 2, updated_at: sql`now()` })
           .where('id', '=', input.applicationId).where('org_id', '=', input.orgId).execute();
-        return { status: 'Pending', reasonCode: null, persons, eventIds, hasWebhooks: await hasEnabledWebhooks(trx, input.orgId) };
+        return { status: 'Pending', reasonCode: null, persons, eventIds, hasWebhooks: created.hasWebhooks };
       });
     },
 
@@ -275,8 +276,9 @@ export function createApplicationActivities(deps: Pick<ActivityDeps, 'db'> & Par
       return db.transaction().execute(async (trx) => {
         const { event, ...change } = input;
         await setStatusIn(trx, change);
-        const eventIds = event ? [await recordEventIn(trx, { orgId: input.orgId, ...event })] : [];
-        return { eventIds, hasWebhooks: await hasEnabledWebhooks(trx, input.orgId) };
+        if (!event) return { eventIds: [], hasWebhooks: await hasEnabledWebhooks(trx, input.orgId) };
+        const recorded = await recordEventForDelivery(trx, { orgId: input.orgId, ...event });
+        return { eventIds: [recorded.eventId], hasWebhooks: recorded.hasWebhooks };
       });
     },
 

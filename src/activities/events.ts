@@ -1,6 +1,6 @@
 // Recording events: exactly one row per state transition, however often the activity is retried.
 import { ApplicationFailure } from '@temporalio/common';
-import type { Kysely, Transaction } from 'kysely';
+import type { Kysely, SelectQueryBuilder, Transaction } from 'kysely';
 import type { Database } from '../../migrations/database';
 import type { ActivityDeps } from './index';
 
@@ -16,6 +16,14 @@ export interface RecordEventInput {
 
 /** Inserts the event unless its dedupe key was recorded before; returns the event's id either way. */
 export async function recordEventIn(db: Kysely<Database> | Transaction<Database>, input: RecordEventInput): Promise<string> {
+  return (await recordEventForDelivery(db, input)).eventId;
+}
+
+/**
+ * The same, and whether the org has a webhook to deliver it to — asked in the same statement,
+ * as a workflow records an event to deliver it right after.
+ */
+export async function recordEventForDelivery(db: Kysely<Database> | Transaction<Database>, input: RecordEventInput): Promise<{ eventId: string; hasWebhooks: boolean }> {
   const dedupeKey = `${input.orgId}:${input.dedupeKey}`;
   const inserted = await db.insertInto('events')
     .values({
@@ -26,21 +34,25 @@ export async function recordEventIn(db: Kysely<Database> | Transaction<Database>
       dedupe_key: dedupeKey,
     })
     .onConflict((oc) => oc.column('dedupe_key').doNothing())
-    .returning('id')
+    .returning((eb) => ['id', eb.exists(enabledWebhooks(eb.selectFrom('webhooks'), input.orgId)).as('has_webhooks')])
     .executeTakeFirst();
-  if (inserted) return String(inserted.id);
+  if (inserted) return { eventId: String(inserted.id), hasWebhooks: Boolean(inserted.has_webhooks) };
   const row = await db.selectFrom('events').select(['id', 'type']).where('dedupe_key', '=', dedupeKey).executeTakeFirstOrThrow();
   if (row.type !== input.type) {
     throw ApplicationFailure.nonRetryable(`dedupe key ${input.dedupeKey} was already used for a ${row.type} event`, 'EventDedupeKeyConflict');
   }
-  return String(row.id);
+  return { eventId: String(row.id), hasWebhooks: await hasEnabledWebhooks(db, input.orgId) };
+}
+
+/** The org's webhooks that receive application events (Unit's OnlyAuthorizationRequest ones receive none). */
+function enabledWebhooks<Q extends SelectQueryBuilder<Database, 'webhooks', object>>(q: Q, orgId: string) {
+  return q.select('webhooks.id').where('webhooks.org_id', '=', orgId).where('webhooks.status', '=', 'Enabled')
+    .where('webhooks.subscription_type', '!=', 'OnlyAuthorizationRequest');
 }
 
 /** Whether the org has a webhook that would receive application events (no delivery to schedule otherwise). */
 export async function hasEnabledWebhooks(db: Kysely<Database> | Transaction<Database>, orgId: string): Promise<boolean> {
-  const row = await db.selectFrom('webhooks').select('id').where('org_id', '=', orgId).where('status', '=', 'Enabled')
-    .where('subscription_type', '!=', 'OnlyAuthorizationRequest').limit(1).executeTakeFirst();
-  return row !== undefined;
+  return (await enabledWebhooks(db.selectFrom('webhooks'), orgId).limit(1).executeTakeFirst()) !== undefined;
 }
 
 export function createEventActivities(deps: Pick<ActivityDeps, 'db'> & Partial<ActivityDeps>) {

@@ -105,6 +105,32 @@ export async function getDocument(db: Kysely<Database>, orgId: string, applicati
   return row ?? null;
 }
 
+/** A document with what acting on it needs of its application and person, in one query. */
+export interface DocumentInContext { document: DocumentRow; applicationStatus: ApplicationRow['status']; workflowProtocol: number; person: Pick<PersonRow, 'id' | 'role' | 'position' | 'date_of_birth'> }
+
+/** null: no such application; { document: null }: the application exists, the document does not. */
+export async function getDocumentInContext(db: Kysely<Database>, orgId: string, applicationId: string, documentId: string): Promise<DocumentInContext | { document: null } | null> {
+  if (!isDatabaseId(applicationId)) return null;
+  const row = !isDatabaseId(documentId) ? undefined : await db.selectFrom('application_documents as d')
+    .innerJoin('applications as a', (j) => j.onRef('a.id', '=', 'd.application_id').onRef('a.org_id', '=', 'd.org_id'))
+    .innerJoin('application_persons as p', (j) => j.onRef('p.id', '=', 'd.person_id').onRef('p.org_id', '=', 'd.org_id'))
+    .select(documentColumns.map((c) => `d.${c}` as const))
+    .select([sql<boolean>`d.front_file IS NOT NULL`.as('has_front'), sql<boolean>`d.back_file IS NOT NULL`.as('has_back')])
+    .select(['a.status as application_status', 'a.workflow_protocol', 'p.role as person_role', 'p.position as person_position', 'p.date_of_birth as person_date_of_birth'])
+    .where('d.org_id', '=', orgId).where('d.application_id', '=', applicationId).where('d.id', '=', documentId).executeTakeFirst();
+  if (!row) {
+    const app = await db.selectFrom('applications').select('id').where('org_id', '=', orgId).where('id', '=', applicationId).executeTakeFirst();
+    return app ? { document: null } : null;
+  }
+  const { application_status, workflow_protocol, person_role, person_position, person_date_of_birth, ...document } = row;
+  return {
+    document: document as DocumentRow,
+    applicationStatus: application_status,
+    workflowProtocol: workflow_protocol,
+    person: { id: String(document.person_id), role: person_role, position: person_position, date_of_birth: person_date_of_birth },
+  };
+}
+
 export interface ListFilter { statuses?: string[]; email?: string; query?: string; tags?: Record<string, string | null>; sort: 'createdAt' | '-createdAt'; limit: number; offset: number }
 
 export async function listApplications(db: Kysely<Database>, orgId: string, f: ListFilter): Promise<{ rows: ApplicationRow[]; total: number }> {

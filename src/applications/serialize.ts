@@ -60,7 +60,7 @@ export function serializeApplication(app: ApplicationRow, persons: PersonRow[], 
   };
 }
 
-export function serializeDocument(doc: DocumentRow, person: PersonRow | undefined) {
+export function serializeDocument(doc: DocumentRow, person: Pick<PersonRow, 'role' | 'position' | 'date_of_birth'> | undefined) {
   return {
     type: 'document' as const,
     id: doc.id,

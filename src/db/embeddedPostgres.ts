@@ -55,13 +55,16 @@ class ProtocolBatchQueue {
         }
         const batch = this.ready.splice(index, 1)[0];
         let bytes = 0;
+        // The answer goes back in one socket write instead of one per protocol message.
+        const chunks: Uint8Array[] = [];
         try {
           await this.db.runExclusive(async () => {
             for (const m of batch.messages) {
-              await this.db.execProtocolRawStream(m, { onRawData: (d: Uint8Array) => { bytes += d.length; batch.onData(d); } });
+              await this.db.execProtocolRawStream(m, { onRawData: (d: Uint8Array) => { bytes += d.length; chunks.push(d.slice()); } });
             }
           });
           this.owner = batch.handlerId;
+          if (chunks.length) batch.onData(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks));
           batch.resolve(bytes);
         } catch (err) {
           batch.reject(err);

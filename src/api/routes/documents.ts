@@ -1,7 +1,7 @@
 // /applications/:id/documents: list, upload (raw image/pdf body), download, and verify a
 // SelfieVerification document with a completed verification job.
 import express, { Router, type NextFunction, type Request, type Response } from 'express';
-import { getAggregate, getDocument, getDocumentFile, listDocuments, needsBack, storeUpload, UPLOADABLE, UPLOAD_OPEN_STATUSES } from '../../applications/repository';
+import { getAggregate, getDocument, getDocumentFile, getDocumentInContext, listDocuments, needsBack, storeUpload, UPLOADABLE, UPLOAD_OPEN_STATUSES } from '../../applications/repository';
 import { serializeDocument } from '../../applications/serialize';
 import { executeApplicationUpdate, executePersonUpdate } from '../../applications/workflowClient';
 import type { EngineDeps } from '../../deps';
@@ -91,10 +91,10 @@ export function documentRoutes(deps: EngineDeps): Router {
     const { applicationId, documentId } = ids(req);
     if (!req.body || typeof req.body !== 'object') throw new ValidationError([{ status: '400', title: 'Bad Request', detail: 'the body must be {"data": {"type": "selfieVerification", "attributes": {"jobId": …}}}', code: 'invalid_body' }]);
     const { jobId } = parseBody(VerifyDocumentRequest, req.body).data.attributes;
-    const agg = await getAggregate(deps.db, req.orgId, applicationId);
-    if (!agg) throw notFound('application', applicationId);
-    const doc = agg.documents.find((d) => d.id === documentId);
-    if (!doc) throw notFound('document', documentId);
+    const found = await getDocumentInContext(deps.db, req.orgId, applicationId, documentId);
+    if (!found) throw notFound('application', applicationId);
+    if (!found.document) throw notFound('document', documentId);
+    const { document: doc, person } = found;
     // The job's own state first: these answers do not depend on the application.
     const job = await deps.db.selectFrom('verification_jobs').select(['status', 'used_by_document_id']).where('id', '=', jobId).where('org_id', '=', req.orgId).executeTakeFirst();
     if (!job) throw VERIFY_ERRORS.job_not_found(jobId);
@@ -102,15 +102,15 @@ export function documentRoutes(deps: EngineDeps): Router {
     if (job.status === 'failed') throw VERIFY_ERRORS.job_failed(jobId);
     if (job.used_by_document_id !== null) throw VERIFY_ERRORS.job_already_used(jobId);
     if (doc.document_type !== 'SelfieVerification') throw conflict(`document ${documentId} is a ${doc.document_type}; only SelfieVerification documents are verified with a job (upload the file instead)`, 'document_not_verifiable');
-    if (agg.application.status !== 'AwaitingDocuments') throw conflict(`application ${applicationId} is ${agg.application.status}; documents can be verified only while AwaitingDocuments`, 'invalid_state');
+    if (found.applicationStatus !== 'AwaitingDocuments') throw conflict(`application ${applicationId} is ${found.applicationStatus}; documents can be verified only while AwaitingDocuments`, 'invalid_state');
     if (!['Required', 'Invalid'].includes(doc.status)) throw conflict(`document ${documentId} is ${doc.status}; only Required or Invalid documents can be verified`, 'document_not_verifiable');
     const updateId = `verify-${documentId}-${jobId}`;
-    const out = agg.application.workflow_protocol === 2
-      ? await executePersonUpdate(deps, applicationId, String(doc.person_id), verifyDocumentUpdate, [{ documentId, jobId }], updateId)
+    const out = found.workflowProtocol === 2
+      ? await executePersonUpdate(deps, applicationId, person.id, verifyDocumentUpdate, [{ documentId, jobId }], updateId)
       : await executeApplicationUpdate(deps, applicationId, verifyDocumentUpdate, [{ documentId, jobId }], updateId);
     if (!out.ok) throw VERIFY_ERRORS[out.error](jobId);
     const fresh = await getDocument(deps.db, req.orgId, applicationId, documentId);
-    sendDocument(res, 200, { data: serializeDocument(fresh!, agg.persons.find((p) => p.id === String(doc.person_id))) });
+    sendDocument(res, 200, { data: serializeDocument(fresh!, person) });
   }));
 
   return router;
