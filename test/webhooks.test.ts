@@ -347,6 +347,12 @@ describe('webhooks and events', () => {
       expect(await activities.deliverEvents({ orgId: org.orgId, eventIds })).toEqual({ delivered: 0, skipped: 2 });
       expect(r.requests.map((q) => q.status)).toEqual([500, 200]);
       expect((await deliveries(org.unit, org.apiToken, first.eventId)).map((d) => d.attributes)).toMatchObject([{ attempt: 1, statusCode: 500, delivered: false, error: 'HTTP 500 Internal Server Error' }]);
+
+      // Two runs at once (a timed-out attempt still running beside its retry): one request in all.
+      const third = await recordEvent(org.orgId, 'application.approved');
+      const both = await Promise.all([activities.deliverEvents({ orgId: org.orgId, eventIds: [third.eventId] }), activities.deliverEvents({ orgId: org.orgId, eventIds: [third.eventId] })]);
+      expect(both.map((b) => b.delivered).sort()).toEqual([0, 1]);
+      expect(r.requests).toHaveLength(3);
     });
   });
 });

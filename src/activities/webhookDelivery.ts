@@ -84,7 +84,8 @@ export function createWebhookDeliveryActivities(deps: Pick<ActivityDeps, 'db' | 
         if (mine.some((a) => a.delivered) || (hook.delivery_mode === 'AtMostOnce' && mine.length > 0)) return { outcome: 'skipped', reason: 'already delivered' };
         attemptNo = mine.length + 1;
       }
-      const out = await attemptDelivery(hook, event, attemptNo);
+      const out = await attemptDelivery(hook, event, attemptNo, input.continueAttempts === true && hook.delivery_mode === 'AtMostOnce');
+      if (out.kind === 'skipped') return { outcome: 'skipped', reason: 'already delivered' };
       if (out.kind === 'refused') throw ApplicationFailure.nonRetryable(out.error, 'WebhookDestinationRefused');
       if (out.kind === 'failed') {
         throw ApplicationFailure.retryable(`webhook ${hook.id}: ${out.error}`, out.unresolved ? 'WebhookHostUnresolved' : 'WebhookDeliveryFailed', { webhookId: String(hook.id), statusCode: out.statusCode });
@@ -115,8 +116,9 @@ export function createWebhookDeliveryActivities(deps: Pick<ActivityDeps, 'db' | 
         for (const event of events) {
           const before = logged.filter((a) => String(a.event_id) === String(event.id) && String(a.webhook_id) === String(hook.id));
           if (before.some((a) => a.delivered) || (hook.delivery_mode === 'AtMostOnce' && before.length > 0)) { skipped += 1; continue; }
-          const out = await attemptDelivery(hook, event, before.length + 1);
+          const out = await attemptDelivery(hook, event, before.length + 1, hook.delivery_mode === 'AtMostOnce');
           if (out.kind === 'delivered') { delivered += 1; continue; }
+          if (out.kind === 'skipped') { skipped += 1; continue; }
           if (out.kind === 'refused' || hook.delivery_mode === 'AtMostOnce') continue;
           // Keep this webhook's events in order: the rest wait for the retry.
           failures.push(`webhook ${hook.id}: ${out.error}`);
@@ -132,18 +134,32 @@ export function createWebhookDeliveryActivities(deps: Pick<ActivityDeps, 'db' | 
     return db.selectFrom('webhook_attempts').select(['webhook_id', 'delivered']).where('event_id', '=', eventId).where('webhook_id', 'in', webhookIds).execute();
   }
 
-  type Attempt = { kind: 'delivered'; statusCode: number | null } | { kind: 'failed'; error: string; statusCode: number | null; unresolved?: boolean } | { kind: 'refused'; error: string };
+  type Attempt = { kind: 'delivered'; statusCode: number | null } | { kind: 'failed'; error: string; statusCode: number | null; unresolved?: boolean } | { kind: 'refused'; error: string } | { kind: 'skipped' };
 
-  /** One HTTP attempt of one event to one webhook, logged in webhook_attempts whatever happens. */
+  /**
+   * Logs an AtMostOnce webhook's one attempt at an event *before* its request, unless one is
+   * logged already (then: undefined, send nothing). The webhook's row lock makes concurrent
+   * claimers (a timed-out attempt still running, the per-event hand-over) take turns.
+   */
+  async function claimOnlyAttempt(hook: Selectable<WebhooksTable>, event: Selectable<EventsTable>): Promise<{ id: string } | undefined> {
+    return db.transaction().execute(async (trx) => {
+      await trx.selectFrom('webhooks').select('id').where('id', '=', hook.id).forUpdate().execute();
+      const earlier = await trx.selectFrom('webhook_attempts').select('id').where('event_id', '=', event.id).where('webhook_id', '=', hook.id).limit(1).executeTakeFirst();
+      if (earlier) return undefined;
+      return trx.insertInto('webhook_attempts').values({ org_id: hook.org_id, event_id: event.id, webhook_id: hook.id, attempt: 1, status_code: null, error: 'sending', duration_ms: 0, delivered: false })
+        .returning('id').executeTakeFirstOrThrow();
+    });
+  }
+
   /**
    * One HTTP attempt of one event to one webhook, logged in webhook_attempts whatever happens.
-   * An AtMostOnce webhook's attempt is logged *before* the request: a crash or a retry of the
-   * activity then finds it and never sends a second one.
+   * `onlyOnce` (an AtMostOnce webhook's automatic delivery): the attempt is claimed and logged
+   * first, so no retry, crash or concurrent run sends a second one. Redelivery on request sends
+   * again whatever the mode.
    */
-  async function attemptDelivery(hook: Selectable<WebhooksTable>, event: Selectable<EventsTable>, attempt: number): Promise<Attempt> {
-    const claimed = hook.delivery_mode === 'AtMostOnce'
-      ? await db.insertInto('webhook_attempts').values({ org_id: hook.org_id, event_id: event.id, webhook_id: hook.id, attempt, status_code: null, error: 'sending', duration_ms: 0, delivered: false }).returning('id').executeTakeFirstOrThrow()
-      : null;
+  async function attemptDelivery(hook: Selectable<WebhooksTable>, event: Selectable<EventsTable>, attempt: number, onlyOnce = false): Promise<Attempt> {
+    const claimed = onlyOnce ? await claimOnlyAttempt(hook, event) : null;
+    if (claimed === undefined) return { kind: 'skipped' };
     const record = async (row: Pick<Insertable<WebhookAttemptsTable>, 'status_code' | 'error' | 'duration_ms' | 'delivered'>) => {
       if (claimed) await db.updateTable('webhook_attempts').set(row).where('id', '=', claimed.id).execute();
       else await db.insertInto('webhook_attempts').values({ org_id: hook.org_id, event_id: event.id, webhook_id: hook.id, attempt, ...row }).execute();

@@ -2,6 +2,8 @@
 // DATA_DIR) and serves it over the Postgres wire protocol so `pg` talks to it as to any server.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { PGlite } from '@electric-sql/pglite';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
@@ -118,28 +120,45 @@ export async function startEmbeddedPostgres(dataDir: string | 'memory', port = 0
  * main thread every query would wait behind HTTP requests and activities (and they behind it).
  * The thread loads TypeScript through tsx, as the engine itself does.
  */
-export async function startEmbeddedPostgresThread(dataDir: string): Promise<EmbeddedPostgres> {
+export async function startEmbeddedPostgresThread(dataDir: string, readyTimeoutMs = 120_000): Promise<EmbeddedPostgres> {
   const entry = new URL('./embeddedPostgresThread.ts', import.meta.url).href;
+  // Resolved here, from this project: an eval'd worker would resolve it from the working directory.
+  // (require resolution gives dist/esm/api/index.cjs; its ESM twin index.mjs sits next to it)
+  const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm/api')).href.replace(/\.cjs$/, '.mjs');
   const worker = new Worker(
-    `import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(entry)}); })`,
+    `import(${JSON.stringify(tsx)}).then(({ register }) => { register(); return import(${JSON.stringify(entry)}); })`,
     { eval: true, workerData: { dataDir } },
   );
-  const url = await new Promise<string>((resolve, reject) => {
-    worker.once('message', (m: { url: string }) => resolve(m.url));
-    worker.once('error', reject);
-    worker.once('exit', (code) => reject(new Error(`the embedded PostgreSQL thread exited (code ${code}) before it was ready`)));
+  let exited = false;
+  const exit = new Promise<void>((resolve) => worker.once('exit', () => { exited = true; resolve(); }));
+  let url: string;
+  try {
+    url = await new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`the embedded PostgreSQL thread was not ready within ${readyTimeoutMs} ms`)), readyTimeoutMs);
+      worker.once('message', (m: { url: string }) => { clearTimeout(timer); resolve(m.url); });
+      worker.once('error', (err) => { clearTimeout(timer); reject(err); });
+      void exit.then(() => { clearTimeout(timer); reject(new Error('the embedded PostgreSQL thread exited before it was ready')); });
+    });
+  } catch (err) {
+    await worker.terminate();
+    throw err;
+  }
+  let stopping = false;
+  worker.on('error', (err) => process.stderr.write(`embedded PostgreSQL thread failed: ${err.message}\n`));
+  void exit.then(() => {
+    if (stopping) return;
+    // Without its database the engine can only fail every request: stop it, loudly.
+    process.stderr.write('the embedded PostgreSQL thread stopped unexpectedly; exiting\n');
+    process.exit(1);
   });
-  worker.removeAllListeners('exit');
-  worker.on('error', (err) => { process.stderr.write(`embedded PostgreSQL thread failed: ${err.message}\n`); process.exitCode = 1; });
   return {
     url,
     async stop() {
-      const stopped = new Promise<void>((resolve) => {
-        worker.once('message', () => resolve());
-        worker.once('exit', () => resolve());
-      });
+      stopping = true;
+      if (exited) return;
+      const stopped = new Promise<void>((resolve) => worker.once('message', () => resolve()));
       worker.postMessage('stop');
-      await stopped;
+      await Promise.race([stopped, exit, new Promise((r) => setTimeout(r, 10_000).unref())]);
       await worker.terminate();
     },
   };

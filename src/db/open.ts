@@ -14,6 +14,12 @@ export async function openDatabase(config: Config): Promise<{ db: Kysely<Databas
   }
   const embedded = await startEmbeddedPostgresThread(config.dataDir);
   const db = connectDatabase(embedded.url, 8);
-  await migrate(db);
-  return { db, url: embedded.url, async close() { await db.destroy(); await embedded.stop(); } };
+  const close = async () => { await db.destroy(); await embedded.stop(); };
+  try {
+    await migrate(db);
+  } catch (err) {
+    await close().catch(() => undefined);
+    throw err;
+  }
+  return { db, url: embedded.url, close };
 }

@@ -114,30 +114,34 @@ export async function applicationWorkflow(input: ApplicationWorkflowInput): Prom
   status = recorded = opened.status;
   for (const p of opened.persons) persons.set(p.personId, { personId: p.personId, role: p.role, position: p.position, status: p.status, documents: p.documents });
 
-  if (status !== 'Pending') {
-    // Decided at the evaluation (Denied, PendingReview): recorded and announced already.
-    indexStatus(status);
-    delivery.deliver(opened.eventIds, opened.hasWebhooks);
-  } else {
+  /** Starts a workflow for each person asked for documents; its result arrives in the inbox when it settles. */
+  const startPersons = () => Promise.all([...persons.values()].filter((p) => p.status === 'AwaitingDocuments').map(async (p) => {
+    const child = await startChild(personWorkflow, {
+      workflowId: personWorkflowId(applicationId, p.personId),
+      args: [{ applicationId, orgId, personId: p.personId, role: p.role, position: p.position, parentWorkflowId: workflowId, documents: p.documents, applicationType: input.applicationType, protocol: 2 }],
+      typedSearchAttributes: [{ key: OrgIdKey, value: orgId }, { key: ApplicationIdKey, value: applicationId }],
+    });
+    openPersons.add(p.personId);
+    child.result().then(
+      (outcome) => { inbox.push({ kind: 'settled', outcome: outcome as PersonOutcome }); },
+      (err) => { inbox.push({ kind: 'ended', personId: p.personId, error: (err as Error)?.message ?? String(err) }); },
+    );
+  }));
+
+  if (status === 'Pending') {
     carried.push(...opened.eventIds); // delivered with the status below
     if (!cancelRequest) {
-      // The persons' workflows first, so documents can be sent to them once the status says so;
-      // each person's result arrives in the inbox when it settles.
-      await Promise.all([...persons.values()].filter((p) => p.status === 'AwaitingDocuments').map(async (p) => {
-        const child = await startChild(personWorkflow, {
-          workflowId: personWorkflowId(applicationId, p.personId),
-          args: [{ applicationId, orgId, personId: p.personId, role: p.role, position: p.position, parentWorkflowId: workflowId, documents: p.documents, applicationType: input.applicationType, protocol: 2 }],
-          typedSearchAttributes: [{ key: OrgIdKey, value: orgId }, { key: ApplicationIdKey, value: applicationId }],
-        });
-        openPersons.add(p.personId);
-        child.result().then(
-          (outcome) => { inbox.push({ kind: 'settled', outcome: outcome as PersonOutcome }); },
-          (err) => { inbox.push({ kind: 'ended', personId: p.personId, error: (err as Error)?.message ?? String(err) }); },
-        );
-      }));
+      // The persons' workflows first, so documents can be sent to them once the status says so.
+      await startPersons();
       // AwaitingDocuments (or Approved when nobody has to provide a document).
       await transition(aggregateStatus([...persons.values()].map((p) => p.status)));
     }
+  } else {
+    // Decided at the evaluation (Denied, PendingReview) — or a run reset to its start after the
+    // persons were asked for documents (their workflows ended with the earlier run): as recorded.
+    indexStatus(status);
+    delivery.deliver(opened.eventIds, opened.hasWebhooks);
+    if (status === 'AwaitingDocuments') await startPersons();
   }
   evaluated = true;
 
