@@ -166,7 +166,12 @@ export function createWebhookDeliveryActivities(deps: Pick<ActivityDeps, 'db' | 
     };
     if (!config.WEBHOOK_ALLOW_PRIVATE_NETWORKS) {
       try {
-        await assertDeliverable(hook.url);
+        // The lookup counts against the request's time budget (an unanswering resolver must not hold the activity).
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([
+          assertDeliverable(hook.url),
+          new Promise((_, reject) => { timer = setTimeout(() => reject(new Error(`no DNS answer within ${config.WEBHOOK_TIMEOUT_MS} ms`)), config.WEBHOOK_TIMEOUT_MS); }),
+        ]).finally(() => clearTimeout(timer));
       } catch (err) {
         // Logged like any attempt; not retried (the address will not become public by waiting).
         const refused = err instanceof WebhookDestinationRefused;

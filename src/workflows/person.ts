@@ -96,7 +96,7 @@ export async function personWorkflow(input: PersonWorkflowInput): Promise<Person
     if (prev === 'PendingReview' && (u.status === 'ReceivedFront' || u.status === 'ReceivedBack')) continue;
     await lock();
     try {
-      if (personSettled(status)) break;
+      if (personSettled(status) || closedWith !== null) break;
       docs.set(u.documentId, u.status);
       const next = derivePersonStatus([...docs.values()], false);
       if (next !== status) {
