@@ -1,7 +1,7 @@
 // Activities of the application and person workflows: every database read and write they need.
 // Inputs and outputs are ids, statuses and reason codes; personal data stays in the database.
-import { sql, type Transaction } from 'kysely';
-import type { Database } from '../../migrations/database';
+import { sql, type Selectable, type Transaction } from 'kysely';
+import type { ApplicationsTable, Database } from '../../migrations/database';
 import { aggregateStatus, derivePersonStatus } from '../applications/statusRules';
 import { STATUS_EVENT, EVENT, type ApplicationType } from '../workflows/applicationTypes';
 import { hasEnabledWebhooks, recordEventForDelivery, recordEventIn } from './events';
@@ -68,6 +68,11 @@ export type VerifyPersonDocumentOutcome =
   | (Extract<VerifyDocumentOutcome, { ok: true }> & { personStatus: PersonStatus; personReasonCode: string | null; eventIds: string[] })
   | Extract<VerifyDocumentOutcome, { ok: false }>;
 
+/** A person's required documents, from the application's document rows. */
+function documentsOf(docs: Array<{ id: string; person_id: string; document_type: string }>, personId: string): RequiredDocument[] {
+  return docs.filter((d) => String(d.person_id) === personId).map((d) => ({ documentId: d.id, documentType: d.document_type as RequiredDocument['documentType'] }));
+}
+
 export interface ApplicationActivityOptions { rules?: Partial<EvaluationRules>; selfieThresholds?: SelfieThresholds; today?: () => string }
 
 const OPEN_STATUSES: ApplicationStatus[] = ['Pending', 'AwaitingDocuments', 'PendingReview'];
@@ -79,8 +84,9 @@ export function createApplicationActivities(deps: Pick<ActivityDeps, 'db'> & Par
   const today = options.today ?? (() => new Date().toISOString().slice(0, 10));
 
 
-  async function evaluateIn(trx: Transaction<Database>, input: { applicationId: string; orgId: string }): Promise<EvaluateApplicationResult> {
-    const app = await trx.selectFrom('applications').select(['id', 'attributes', 'type'])
+  /** `locked`: the application row, when the caller has already read it FOR UPDATE in this transaction. */
+  async function evaluateIn(trx: Transaction<Database>, input: { applicationId: string; orgId: string }, locked?: Pick<Selectable<ApplicationsTable>, 'attributes' | 'type'>): Promise<EvaluateApplicationResult> {
+    const app = locked ?? await trx.selectFrom('applications').select(['attributes', 'type'])
       .where('id', '=', input.applicationId).where('org_id', '=', input.orgId).forUpdate().executeTakeFirstOrThrow();
     const persons = await trx.selectFrom('application_persons').selectAll()
       .where('application_id', '=', input.applicationId).where('org_id', '=', input.orgId).orderBy('id').execute();
@@ -120,7 +126,7 @@ export function createApplicationActivities(deps: Pick<ActivityDeps, 'db'> & Par
       reasonCode: null,
       persons: persons.map((p) => ({
         personId: p.id, role: p.role, position: p.position,
-        documents: docs.filter((d) => String(d.person_id) === p.id).map((d) => ({ documentId: d.id, documentType: d.document_type as RequiredDocument['documentType'] })),
+        documents: documentsOf(docs, p.id),
       })),
     };
   }
@@ -192,7 +198,7 @@ export function createApplicationActivities(deps: Pick<ActivityDeps, 'db'> & Par
       reasonCode: app.decision_reason_code,
       persons: persons.map((p) => ({
         personId: p.id, role: p.role, position: p.position, status: p.status as PersonStatus,
-        documents: docs.filter((d) => String(d.person_id) === p.id).map((d) => ({ documentId: d.id, documentType: d.document_type as RequiredDocument['documentType'] })),
+        documents: documentsOf(docs, p.id),
       })),
       eventIds: events.map((e) => String(e.id)),
       hasWebhooks: await hasEnabledWebhooks(trx, input.orgId),
@@ -242,13 +248,13 @@ export function createApplicationActivities(deps: Pick<ActivityDeps, 'db'> & Par
     async openApplication(input: OpenApplicationInput): Promise<OpenApplicationResult> {
       return db.transaction().execute(async (trx) => {
         const relationships = { application: { data: { type: input.applicationType, id: input.applicationId } } };
-        const app = await trx.selectFrom('applications').select(['status', 'decision_reason_code', 'workflow_protocol'])
+        const app = await trx.selectFrom('applications').select(['status', 'decision_reason_code', 'workflow_protocol', 'attributes', 'type'])
           .where('id', '=', input.applicationId).where('org_id', '=', input.orgId).forUpdate().executeTakeFirstOrThrow();
         if (app.workflow_protocol === 2) return reopened(trx, input, app);
 
         const created = await recordEventForDelivery(trx, { orgId: input.orgId, type: EVENT.created, attributes: { status: 'Pending' }, relationships, dedupeKey: `${input.dedupePrefix}:1:${EVENT.created}` });
         const createdId = created.eventId;
-        const e = await evaluateIn(trx, input);
+        const e = await evaluateIn(trx, input, app);
         const eventIds = [createdId];
         if (e.outcome !== 'Continue') {
           await setStatusIn(trx, { applicationId: input.applicationId, orgId: input.orgId, status: e.outcome, reasonCode: e.reasonCode }, 2);

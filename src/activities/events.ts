@@ -34,7 +34,7 @@ export async function recordEventForDelivery(db: Kysely<Database> | Transaction<
       dedupe_key: dedupeKey,
     })
     .onConflict((oc) => oc.column('dedupe_key').doNothing())
-    .returning((eb) => ['id', eb.exists(enabledWebhooks(eb.selectFrom('webhooks'), input.orgId)).as('has_webhooks')])
+    .returning((eb) => ['id', eb.exists(enabledWebhooks(eb.selectFrom('webhooks').select('webhooks.id'), input.orgId)).as('has_webhooks')])
     .executeTakeFirst();
   if (inserted) return { eventId: String(inserted.id), hasWebhooks: Boolean(inserted.has_webhooks) };
   const row = await db.selectFrom('events').select(['id', 'type']).where('dedupe_key', '=', dedupeKey).executeTakeFirstOrThrow();
@@ -44,15 +44,15 @@ export async function recordEventForDelivery(db: Kysely<Database> | Transaction<
   return { eventId: String(row.id), hasWebhooks: await hasEnabledWebhooks(db, input.orgId) };
 }
 
-/** The org's webhooks that receive application events (Unit's OnlyAuthorizationRequest ones receive none). */
-function enabledWebhooks<Q extends SelectQueryBuilder<Database, 'webhooks', object>>(q: Q, orgId: string) {
-  return q.select('webhooks.id').where('webhooks.org_id', '=', orgId).where('webhooks.status', '=', 'Enabled')
+/** Narrows a webhooks query to the org's webhooks that receive application events (Unit's OnlyAuthorizationRequest ones receive none). */
+export function enabledWebhooks<O>(q: SelectQueryBuilder<Database, 'webhooks', O>, orgId: string): SelectQueryBuilder<Database, 'webhooks', O> {
+  return q.where('webhooks.org_id', '=', orgId).where('webhooks.status', '=', 'Enabled')
     .where('webhooks.subscription_type', '!=', 'OnlyAuthorizationRequest');
 }
 
 /** Whether the org has a webhook that would receive application events (no delivery to schedule otherwise). */
 export async function hasEnabledWebhooks(db: Kysely<Database> | Transaction<Database>, orgId: string): Promise<boolean> {
-  return (await enabledWebhooks(db.selectFrom('webhooks'), orgId).limit(1).executeTakeFirst()) !== undefined;
+  return (await enabledWebhooks(db.selectFrom('webhooks').select('webhooks.id'), orgId).limit(1).executeTakeFirst()) !== undefined;
 }
 
 export function createEventActivities(deps: Pick<ActivityDeps, 'db'> & Partial<ActivityDeps>) {

@@ -5,6 +5,7 @@ import { eventResource, WEBHOOK_CONTENT_TYPES, webhookBody } from '../webhooks/p
 import { SIGNATURE_HEADER, signBody } from '../webhooks/signature';
 import type { Insertable, Selectable } from 'kysely';
 import type { EventsTable, WebhookAttemptsTable, WebhooksTable } from '../../migrations/database';
+import { enabledWebhooks } from './events';
 import type { ActivityDeps } from './index';
 import { assertDeliverable, WebhookDestinationRefused } from '../webhooks/destinationPolicy';
 
@@ -52,13 +53,7 @@ export function createWebhookDeliveryActivities(deps: Pick<ActivityDeps, 'db' | 
     async listWebhooksForEvent(input: { eventId: string; orgId: string }): Promise<{ targets: DeliveryTarget[]; timeoutMs: number }> {
       const event = await db.selectFrom('events').select('id').where('id', '=', input.eventId).where('org_id', '=', input.orgId).executeTakeFirst();
       if (!event) throw ApplicationFailure.nonRetryable(`event ${input.eventId} not found in org ${input.orgId}`, 'EventNotFound');
-      const hooks = await db.selectFrom('webhooks').select(['id', 'delivery_mode'])
-        .where('org_id', '=', input.orgId)
-        .where('status', '=', 'Enabled')
-        // Unit's OnlyAuthorizationRequest webhooks receive authorization requests only; the engine emits none.
-        .where('subscription_type', '!=', 'OnlyAuthorizationRequest')
-        .orderBy('id')
-        .execute();
+      const hooks = await enabledWebhooks(db.selectFrom('webhooks').select(['id', 'delivery_mode']), input.orgId).orderBy('id').execute();
       return { targets: hooks.map((h) => ({ webhookId: String(h.id), deliveryMode: h.delivery_mode })), timeoutMs: config.WEBHOOK_TIMEOUT_MS };
     },
 
@@ -102,9 +97,7 @@ export function createWebhookDeliveryActivities(deps: Pick<ActivityDeps, 'db' | 
      */
     async deliverEvents(input: DeliverEventsInput): Promise<DeliverEventsResult> {
       if (input.eventIds.length === 0) return { delivered: 0, skipped: 0 };
-      const hooks = await db.selectFrom('webhooks').selectAll()
-        .where('org_id', '=', input.orgId).where('status', '=', 'Enabled')
-        .where('subscription_type', '!=', 'OnlyAuthorizationRequest').orderBy('id').execute();
+      const hooks = await enabledWebhooks(db.selectFrom('webhooks').selectAll(), input.orgId).orderBy('id').execute();
       if (hooks.length === 0) return { delivered: 0, skipped: 0 };
       const events = await db.selectFrom('events').selectAll().where('org_id', '=', input.orgId).where('id', 'in', input.eventIds).orderBy('id').execute();
       const logged = await db.selectFrom('webhook_attempts').select(['event_id', 'webhook_id', 'delivered'])

@@ -92,6 +92,8 @@ export async function applicationWorkflow(input: ApplicationWorkflowInput): Prom
     if (next === 'AwaitingDocuments' && awaitingSince === null) awaitingSince = Date.now();
   };
   const deliver = (change: RecordedChange) => delivery.deliver([...carried.splice(0), ...change.eventIds], change.hasWebhooks, isTerminal(status));
+  /** Delivers what persons handed over, when no transition of the application carries it. */
+  const deliverCarried = () => { if (carried.length) deliver({ eventIds: [], hasWebhooks: true }); };
 
   type TransitionOptions = Pick<SetApplicationStatusInput, 'reasonCode' | 'reason' | 'deniedPersonId' | 'decidedBy'>;
   const transition = async (next: ApplicationStatus, opts: TransitionOptions = {}) => {
@@ -192,8 +194,8 @@ export async function applicationWorkflow(input: ApplicationWorkflowInput): Prom
       if (item.change.resubmit && status === 'AwaitingDocuments') {
         // A document was not acceptable: the application asks for it again.
         await transition('AwaitingDocuments', { reasonCode: item.change.reasonCode ?? null });
-      } else if (carried.length) {
-        deliver({ eventIds: [], hasWebhooks: true });
+      } else {
+        deliverCarried();
       }
       continue;
     }
@@ -209,7 +211,7 @@ export async function applicationWorkflow(input: ApplicationWorkflowInput): Prom
     }
     const next = aggregateStatus([...persons.values()].map((p) => p.status));
     if (next !== status) await transition(next);
-    else if (carried.length) deliver({ eventIds: [], hasWebhooks: true });
+    else deliverCarried();
   }
 
   // Done: unblock waiting updates, close the persons still open, deliver what they recorded.
@@ -228,7 +230,7 @@ export async function applicationWorkflow(input: ApplicationWorkflowInput): Prom
     if (item.kind === 'person') carried.push(...(item.change.eventIds ?? []));
     if (item.kind === 'settled') carried.push(...item.outcome.eventIds);
   }
-  if (carried.length) deliver({ eventIds: [], hasWebhooks: true });
+  deliverCarried();
   await delivery.settled();
   await condition(allHandlersFinished);
   return status;
