@@ -8,4 +8,4 @@ COPY . .
 # the Temporal CLI is not needed here (docker-compose runs a Temporal server).
 RUN SKIP_TEMPORAL_TOOLS=1 node scripts/setup.mjs
 ENV NODE_ENV=production HOST=0.0.0.0
-CMD ["npx", "tsx", "src/api/server.ts"]
+CMD ["npx", "tsx", "src/api.ts"]

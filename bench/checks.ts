@@ -3,12 +3,12 @@
 //   npm run bench:checks [-- --runs 5 --jobs 30 --warmup 3]
 // Prints per-stage latency p50/p95, the face path (both images, decode included), the whole job,
 // jobs/s at worker-like concurrency (2 and 4 jobs at once) and the peak RSS.
-import { VERIFICATION_CONCURRENCY } from '../src/activities/verification';
+import { VERIFICATION_CONCURRENCY } from '../src/verification/job/activities';
 import { readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { runVerificationJob, warmUpVerificationModels, type StageTimings, type VerificationJobInput } from '../src/verification/verificationJob';
+import { runVerificationJob, warmUpVerificationModels, type StageTimings, type VerificationJobInput } from '../src/verification/job/checks';
 
 const DATA = resolve(dirname(fileURLToPath(import.meta.url)), '../../shared/data');
 const arg = (name: string, d: number) => {

@@ -18,8 +18,8 @@
 import { randomBytes } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Database } from '../migrations/database';
-import { evaluateSelfie, type VerificationJobResult } from '../src/applications/selfieEvaluation';
-import { connectDatabase } from '../src/db/connection';
+import { evaluateSelfie, type VerificationJobResult } from '../src/applications/rules/selfieEvaluation';
+import { connectDatabase } from '../src/platform/database/connection';
 import { ApiClient } from './support/apiClient';
 import { dbDelta, dbSnapshot, type DbDelta } from './support/dbStats';
 import { startEngine, type EngineProcess } from './support/engineProcess';

@@ -8,7 +8,7 @@ import { loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { DEFAULT_DOCUMENTS_DIR, decodeDocumentImage, readManifest } from '../eval/documents';
-import type { RgbImage } from '../src/verification/ocr';
+import type { RgbImage } from '../src/verification/document/ocr';
 
 const args = process.argv.slice(2);
 const opt = (name: string, dflt: string) => (args.includes(name) ? args[args.indexOf(name) + 1] : dflt);
@@ -17,7 +17,7 @@ const repeat = Number(opt('--repeat', '3'));
 const impl = opt('--impl', '');
 const mod = impl
   ? await import(pathToFileURL(resolve(impl)).href)
-  : await import('../src/verification/documentAnalysis');
+  : await import('../src/verification/document/analysis');
 const analyseDocument: (img: RgbImage, o?: { today?: Date }) => Promise<{ documentType: string; mrz: { valid: boolean } | null }> = mod.analyseDocument;
 
 const rows = readManifest(DEFAULT_DOCUMENTS_DIR).slice(0, limit);

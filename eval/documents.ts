@@ -8,11 +8,11 @@ import { loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import sharp from 'sharp';
-import { analyseDocument } from '../src/verification/documentAnalysis';
-import { documentTypeFromManifestLabel, type DocumentType } from '../src/verification/documentType';
-import { isExpired } from '../src/verification/documentFields';
-import { loadOcrModels, type RgbImage } from '../src/verification/ocr';
-import { parseMrz, type MrzResult } from '../src/verification/mrz';
+import { analyseDocument } from '../src/verification/document/analysis';
+import { documentTypeFromManifestLabel, type DocumentType } from '../src/verification/document/classification';
+import { isExpired } from '../src/verification/document/fields';
+import { loadOcrModels, type RgbImage } from '../src/verification/document/ocr';
+import { parseMrz, type MrzResult } from '../src/verification/document/mrz';
 
 export const DEFAULT_DOCUMENTS_DIR = resolve(fileURLToPath(new URL('.', import.meta.url)), '../../shared/data/documents');
 

@@ -7,12 +7,12 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import sharp from 'sharp';
 import { decodeImage, type DecodedImage } from '../src/verification/imageDecode';
-import { detectFaces, type DetectedFace } from '../src/verification/faceDetection';
-import { detectLandmarks68, landmarks5From68 } from '../src/verification/faceLandmarks';
-import { alignFace } from '../src/verification/faceAlignment';
-import { cosineSimilarity, EMBEDDING_CHANNEL_ORDER, faceEmbedding, setEmbeddingChannelOrder } from '../src/verification/faceEmbedding';
-import { analyseFace, type FaceTimings } from '../src/verification/facePipeline';
-import { FACE_MATCH_THRESHOLD, FACE_MATCH_TARGET_FAR, matchConfidence } from '../src/verification/faceMatch';
+import { detectFaces, type DetectedFace } from '../src/verification/face/detection';
+import { detectLandmarks68, landmarks5From68 } from '../src/verification/face/landmarks';
+import { alignFace } from '../src/verification/face/alignment';
+import { cosineSimilarity, EMBEDDING_CHANNEL_ORDER, faceEmbedding, setEmbeddingChannelOrder } from '../src/verification/face/embedding';
+import { analyseFace, type FaceTimings } from '../src/verification/face/pipeline';
+import { FACE_MATCH_THRESHOLD, FACE_MATCH_TARGET_FAR, matchConfidence } from '../src/verification/face/match';
 
 export const DEFAULT_DATA_DIR = resolve(fileURLToPath(new URL('.', import.meta.url)), '../../shared/data');
 

@@ -7,9 +7,9 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import sharp from 'sharp';
 import { decodeImage } from '../src/verification/imageDecode';
-import { detectFaces } from '../src/verification/faceDetection';
-import { LIVENESS_THRESHOLD, livenessScore } from '../src/verification/liveness';
-import { analyseFace, MAX_SIDE } from '../src/verification/facePipeline';
+import { detectFaces } from '../src/verification/face/detection';
+import { LIVENESS_THRESHOLD, livenessScore } from '../src/verification/face/liveness';
+import { analyseFace, MAX_SIDE } from '../src/verification/face/pipeline';
 
 export const DEFAULT_DATA_DIR = resolve(fileURLToPath(new URL('.', import.meta.url)), '../../shared/data');
 

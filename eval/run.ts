@@ -6,9 +6,9 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { runVerificationJob, warmUpVerificationModels } from '../src/verification/verificationJob';
-import { FACE_MATCH_THRESHOLD } from '../src/verification/faceMatch';
-import type { DecisionValue, VerificationResult } from '../src/verification/jobResult';
+import { runVerificationJob, warmUpVerificationModels } from '../src/verification/job/checks';
+import { FACE_MATCH_THRESHOLD } from '../src/verification/face/match';
+import type { DecisionValue, VerificationResult } from '../src/verification/job/result';
 import { dataFile, DATA_DIR, syntheticIdCard } from '../test/support/verificationFixtures';
 
 const HERE = dirname(fileURLToPath(import.meta.url));

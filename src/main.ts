@@ -1,15 +1,15 @@
 // `npm start`: the whole engine on one machine — embedded PostgreSQL (unless DATABASE_URL),
 // the Temporal dev server with its Web UI (unless TEMPORAL_ADDRESS), the worker and the API.
 import { NativeConnection } from '@temporalio/worker';
-import { createApp } from './api/app';
-import { bootstrapDefaultOrg } from './api/auth';
-import { loadConfig } from './config';
-import { openDatabase } from './db/open';
-import { log } from './log';
-import { connectTemporal } from './temporal/client';
-import { startDevServer, type DevServer } from './temporal/devServer';
-import { installTemporalRuntime } from './temporal/runtime';
-import { createWorker } from './temporal/worker';
+import { createApp } from './engine/httpApi';
+import { bootstrapDefaultOrg } from './orgs/auth';
+import { loadConfig } from './platform/config';
+import { openDatabase } from './platform/database/open';
+import { log } from './platform/log';
+import { connectTemporal } from './platform/temporal/client';
+import { startDevServer, type DevServer } from './platform/temporal/devServer';
+import { installTemporalRuntime } from './platform/temporal/runtime';
+import { createWorker } from './engine/worker';
 import { join } from 'node:path';
 import { verifyAllModelFiles } from './verification/modelFiles';
 

@@ -1,10 +1,10 @@
 // Worker-only entry point (docker-compose, horizontal scaling): needs DATABASE_URL and TEMPORAL_ADDRESS.
 import { NativeConnection } from '@temporalio/worker';
-import { loadConfig } from './config';
-import { connectDatabase } from './db/connection';
-import { migrate } from './db/migrate';
-import { installTemporalRuntime } from './temporal/runtime';
-import { createWorker } from './temporal/worker';
+import { loadConfig } from './platform/config';
+import { connectDatabase } from './platform/database/connection';
+import { migrate } from './platform/database/migrate';
+import { installTemporalRuntime } from './platform/temporal/runtime';
+import { createWorker } from './engine/worker';
 import { verifyAllModelFiles } from './verification/modelFiles';
 
 const config = loadConfig();

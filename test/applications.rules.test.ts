@@ -1,11 +1,11 @@
 // The pure decision rules behind the workflows (no engine needed): required documents,
 // initial evaluation, selfie thresholds and the supported-document rule, status aggregation.
 import { describe, expect, it } from 'vitest';
-import { ageOn, evaluateApplicationRules } from '../src/applications/evaluationRules';
-import { requiredDocumentTypes } from '../src/applications/requiredDocuments';
-import { evaluateSelfie, type VerificationJobResult } from '../src/applications/selfieEvaluation';
-import { aggregateStatus } from '../src/applications/statusRules';
-import { derivePersonStatus } from '../src/applications/statusRules';
+import { ageOn, evaluateApplicationRules } from '../src/applications/rules/evaluation';
+import { requiredDocumentTypes } from '../src/applications/rules/requiredDocuments';
+import { evaluateSelfie, type VerificationJobResult } from '../src/applications/rules/selfieEvaluation';
+import { aggregateStatus } from '../src/applications/rules/status';
+import { derivePersonStatus } from '../src/applications/rules/status';
 
 const result = (o: Partial<VerificationJobResult> = {}): VerificationJobResult => ({
   documentType: 'drivers-license', scores: { faceMatch: 0.95, selfie: 0.9, id: 0.9 }, decision: { value: 'accept', reasonCodes: [] }, ...o,

@@ -1,9 +1,9 @@
 // Creating, reading and listing applications through Unit's official SDK; the initial
 // evaluation and the documents each useSelfieVerification value requires.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApplicationActivities } from '../src/activities/applications';
+import { createApplicationActivities } from '../src/applications/activities';
 import { insertApplication } from '../src/applications/repository';
-import { ApplicationStatusKey } from '../src/workflows/searchAttributes';
+import { ApplicationStatusKey } from '../src/platform/temporal/searchAttributes';
 import { countApplications, eventTypes, individualApplication, waitForStatus } from './support/applicationFixtures';
 import { startTestEngine, type TestEngine } from './support/engine';
 

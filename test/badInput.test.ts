@@ -2,8 +2,8 @@
 // never a 500, and never a workflow stuck retrying a write that can only fail.
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createEventActivities } from '../src/activities/events';
-import type { webhookDeliveryWorkflow } from '../src/workflows/webhookDelivery';
+import { createEventActivities } from '../src/webhooks/events';
+import type { webhookDeliveryWorkflow } from '../src/webhooks/workflows/webhookDelivery';
 import { startTestEngine, type TestEngine } from './support/engine';
 import { individualApplication, waitForStatus } from './support/applicationFixtures';
 

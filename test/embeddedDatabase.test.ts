@@ -4,8 +4,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../src/config';
-import { openDatabase } from '../src/db/open';
+import { loadConfig } from '../src/platform/config';
+import { openDatabase } from '../src/platform/database/open';
 
 describe('embedded database', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'engine-embedded-'));

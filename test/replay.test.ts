@@ -9,7 +9,7 @@ import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { Worker } from '@temporalio/worker';
 import { describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
-import { APPLICATION_PROTOCOL_2_PATCH } from '../src/workflows/application';
+import { APPLICATION_PROTOCOL_2_PATCH } from '../src/applications/workflows/application';
 import { HISTORIES_DIR } from './support/histories';
 
 const files = readdirSync(HISTORIES_DIR).filter((f) => f.endsWith('.json')).sort();

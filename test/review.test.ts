@@ -2,7 +2,7 @@
 // cancel, and business applications whose officer and beneficial owners are verified one by one.
 import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { reviewUpdate } from '../src/workflows/applicationTypes';
+import { reviewUpdate } from '../src/applications/messages';
 import { recordHistory } from './support/histories';
 import { businessApplication, eventTypes, files, individualApplication, insertVerificationJob, waitForStatus } from './support/applicationFixtures';
 import { startTestEngine, type TestEngine } from './support/engine';

@@ -6,7 +6,7 @@ import {
   dataFile, DOCUMENTS, GENUINE_PAIRS, IMPOSTOR_PAIRS, jobForm, LIVENESS, NO_FACE, PASSPORT_MRZ, pngBomb, SELFIE,
   syntheticIdCard, TEXT_AS_JPEG, truncatedJpeg, twoFacesPhoto,
 } from './support/verificationFixtures';
-import { VerificationResultSchema, type VerificationResult } from '../src/verification/jobResult';
+import { VerificationResultSchema, type VerificationResult } from '../src/verification/job/result';
 
 const lfw = (name: string, n: number) => `faces/lfw/${name}/${name}_${String(n).padStart(4, '0')}.jpg`;
 
@@ -157,7 +157,7 @@ describe('verification jobs', () => {
   });
 
   it('refuses a decompression bomb from its header, without decoding it', async () => {
-    const { runVerificationJob } = await import('../src/verification/verificationJob');
+    const { runVerificationJob } = await import('../src/verification/job/checks');
     const out = await runVerificationJob({ selfie: pngBomb(), idFront: pngBomb() });
     expect(out.result.decision).toEqual({ value: 'resubmit', reasonCodes: ['image_too_large'] });
     expect(out.timings.decode).toBeLessThan(250); // header only: two 2.7-gigapixel rasters were never allocated

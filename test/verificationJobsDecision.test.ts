@@ -1,7 +1,7 @@
 // The decision rules of a verification job (pure: no models, no database).
 import { describe, expect, it } from 'vitest';
-import { buildChecks, computeScores, decide, FACE_MATCH_REVIEW_MARGIN, selfieQualityScore, type CheckOutcomes } from '../src/verification/decision';
-import { CHECK_NAMES, FAILURE_CODES } from '../src/verification/jobResult';
+import { buildChecks, computeScores, decide, FACE_MATCH_REVIEW_MARGIN, selfieQualityScore, type CheckOutcomes } from '../src/verification/job/decision';
+import { CHECK_NAMES, FAILURE_CODES } from '../src/verification/job/result';
 
 const T = 0.35;
 /** Everything fine: a live selfie that matches a valid, unexpired passport. */

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { Unit } from '@unit-finance/unit-node-sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createEventActivities } from '../src/activities/events';
-import { createWebhookDeliveryActivities } from '../src/activities/webhookDelivery';
-import type { emitEventWorkflow } from '../src/workflows/events';
-import type { DeliveryRetryOptions, webhookDeliveryWorkflow } from '../src/workflows/webhookDelivery';
+import { createEventActivities } from '../src/webhooks/events';
+import { createWebhookDeliveryActivities } from '../src/webhooks/activities';
+import type { emitEventWorkflow } from '../src/webhooks/workflows/emitEvent';
+import type { DeliveryRetryOptions, webhookDeliveryWorkflow } from '../src/webhooks/workflows/webhookDelivery';
 import { individualApplication, insertVerificationJob } from './support/applicationFixtures';
 import { startTestEngine, type TestEngine } from './support/engine';
 import { recordHistory } from './support/histories';

@@ -7,8 +7,8 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Kysely } from 'kysely';
 import type { Database } from '../../migrations/database';
-import { hashToken } from '../../src/api/auth';
-import { newJobId } from '../../src/verification/jobRepository';
+import { hashToken } from '../../src/orgs/auth';
+import { newJobId } from '../../src/verification/job/repository';
 import { REPO_ROOT } from './engineProcess';
 
 export const SHARED_DATA = resolve(REPO_ROOT, '../shared/data');

@@ -3,9 +3,9 @@
 import { createHash } from 'node:crypto';
 import { sql, type Kysely, type Selectable } from 'kysely';
 import type { ApplicationDocumentsTable, ApplicationPersonsTable, ApplicationsTable, Database } from '../../migrations/database';
-import type { BusinessAttributes, CreateApplicationRequest, IndividualAttributes } from '../api/schemas/applications';
-import type { ApplicationStatus, DocumentStatus, DocumentType, PersonRole } from '../workflows/applicationTypes';
-import { isDatabaseId } from '../db/ids';
+import type { BusinessAttributes, CreateApplicationRequest, IndividualAttributes } from './schemas/applications';
+import type { ApplicationStatus, DocumentStatus, DocumentType, PersonRole } from './messages';
+import { isDatabaseId } from '../platform/database/ids';
 
 export type ApplicationRow = Selectable<ApplicationsTable>;
 export type PersonRow = Selectable<ApplicationPersonsTable>;

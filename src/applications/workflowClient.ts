@@ -2,12 +2,12 @@
 import { ActivityFailure, WorkflowNotFoundError, WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import { WithStartWorkflowOperation, WorkflowUpdateFailedError } from '@temporalio/client';
 import type { UpdateDefinition } from '@temporalio/common';
-import { ApiError, conflict } from '../api/errors';
-import { durationMs } from '../config';
-import type { EngineDeps } from '../deps';
-import type { applicationWorkflow } from '../workflows/application';
-import { applicationWorkflowId, initialEvaluationUpdate, personWorkflowId, type ApplicationWorkflowInput } from '../workflows/applicationTypes';
-import { ApplicationIdKey, ApplicationStatusKey, ApplicationTypeKey, OrgIdKey } from '../workflows/searchAttributes';
+import { ApiError, conflict } from '../platform/http/errors';
+import { durationMs } from '../platform/config';
+import type { EngineDeps } from '../platform/deps';
+import type { applicationWorkflow } from './workflows/application';
+import { applicationWorkflowId, initialEvaluationUpdate, personWorkflowId, type ApplicationWorkflowInput } from './messages';
+import { ApplicationIdKey, ApplicationStatusKey, ApplicationTypeKey, OrgIdKey } from '../platform/temporal/searchAttributes';
 import type { ApplicationRow } from './repository';
 
 /** Temporal could not say whether the workflow was started: keep what is stored, let the client retry. */

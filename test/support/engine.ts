@@ -6,15 +6,15 @@ import { Unit } from '@unit-finance/unit-node-sdk';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, type Worker, type WorkerOptions } from '@temporalio/worker';
 import { inject } from 'vitest';
-import { createApp } from '../../src/api/app';
-import { createOrgWithToken } from '../../src/api/auth';
-import { loadConfig, type Config } from '../../src/config';
-import { connectDatabase } from '../../src/db/connection';
-import { installTemporalRuntime } from '../../src/temporal/runtime';
-import { createWorker } from '../../src/temporal/worker';
-import { temporalTestServerPath } from '../../src/temporal/devServer';
+import { createApp } from '../../src/engine/httpApi';
+import { createOrgWithToken } from '../../src/orgs/auth';
+import { loadConfig, type Config } from '../../src/platform/config';
+import { connectDatabase } from '../../src/platform/database/connection';
+import { installTemporalRuntime } from '../../src/platform/temporal/runtime';
+import { createWorker } from '../../src/engine/worker';
+import { temporalTestServerPath } from '../../src/platform/temporal/devServer';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { SEARCH_ATTRIBUTES } from '../../src/workflows/searchAttributes';
+import { SEARCH_ATTRIBUTES } from '../../src/platform/temporal/searchAttributes';
 
 installTemporalRuntime();
 

@@ -6,11 +6,11 @@ import { join } from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import pg from 'pg';
 import type { TestProject } from 'vitest/node';
-import { connectDatabase } from '../../src/db/connection';
-import { startEmbeddedPostgres } from '../../src/db/embeddedPostgres';
-import { migrate } from '../../src/db/migrate';
-import { freePort, startDevServer } from '../../src/temporal/devServer';
-import { WORKFLOWS_PATH } from '../../src/temporal/worker';
+import { connectDatabase } from '../../src/platform/database/connection';
+import { startEmbeddedPostgres } from '../../src/platform/database/embeddedPostgres';
+import { migrate } from '../../src/platform/database/migrate';
+import { freePort, startDevServer } from '../../src/platform/temporal/devServer';
+import { WORKFLOWS_PATH } from '../../src/engine/worker';
 
 declare module 'vitest' {
   export interface ProvidedContext { temporalAddress: string; databaseUrl: string; workflowBundlePath: string }

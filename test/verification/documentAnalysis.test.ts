@@ -2,9 +2,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { analyseDocument, type DocumentAnalysis } from '../../src/verification/documentAnalysis';
-import { compareExpectedPerson } from '../../src/verification/documentFields';
-import { parseMrz } from '../../src/verification/mrz';
+import { analyseDocument, type DocumentAnalysis } from '../../src/verification/document/analysis';
+import { compareExpectedPerson } from '../../src/verification/document/fields';
+import { parseMrz } from '../../src/verification/document/mrz';
 import { decodeDocumentImage } from '../../eval/documents';
 
 const DOCS = fileURLToPath(new URL('../../../shared/data/documents/', import.meta.url));

@@ -2,9 +2,9 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { compareExpectedPerson, extractFields, findDates, isExpired, nameSimilarity } from '../../src/verification/documentFields';
-import { parseMrz } from '../../src/verification/mrz';
-import { analyseDocument } from '../../src/verification/documentAnalysis';
+import { compareExpectedPerson, extractFields, findDates, isExpired, nameSimilarity } from '../../src/verification/document/fields';
+import { parseMrz } from '../../src/verification/document/mrz';
+import { analyseDocument } from '../../src/verification/document/analysis';
 import { decodeDocumentImage } from '../../eval/documents';
 
 const DOCS = fileURLToPath(new URL('../../../shared/data/documents/', import.meta.url));

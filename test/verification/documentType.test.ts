@@ -2,9 +2,9 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { classifyDocument, documentTypeFromManifestLabel, type DocumentType } from '../../src/verification/documentType';
-import { parseMrz } from '../../src/verification/mrz';
-import { analyseDocument, type DocumentAnalysis } from '../../src/verification/documentAnalysis';
+import { classifyDocument, documentTypeFromManifestLabel, type DocumentType } from '../../src/verification/document/classification';
+import { parseMrz } from '../../src/verification/document/mrz';
+import { analyseDocument, type DocumentAnalysis } from '../../src/verification/document/analysis';
 import { decodeDocumentImage } from '../../eval/documents';
 
 const DOCS = fileURLToPath(new URL('../../../shared/data/documents/', import.meta.url));

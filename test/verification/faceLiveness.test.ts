@@ -5,8 +5,8 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { decodeImage } from '../../src/verification/imageDecode';
-import { detectFaces } from '../../src/verification/faceDetection';
-import { LIVENESS_THRESHOLD, livenessCropBox, livenessScore, manipulationSignals } from '../../src/verification/liveness';
+import { detectFaces } from '../../src/verification/face/detection';
+import { LIVENESS_THRESHOLD, livenessCropBox, livenessScore, manipulationSignals } from '../../src/verification/face/liveness';
 
 const DATA = fileURLToPath(new URL('../../../shared/data/', import.meta.url));
 const rows = readFileSync(`${DATA}liveness/MANIFEST.tsv`, 'utf8').trim().split('\n').slice(1).map((l) => l.split('\t'))

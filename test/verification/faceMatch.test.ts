@@ -4,10 +4,10 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { analyseFaceBytes } from '../../src/verification/facePipeline';
-import { cosineSimilarity } from '../../src/verification/faceEmbedding';
-import { FACE_MATCH_THRESHOLD, matchConfidence, matchFaces } from '../../src/verification/faceMatch';
-import { alignFace, ARCFACE_REFERENCE, similarityTransform, type Point } from '../../src/verification/faceAlignment';
+import { analyseFaceBytes } from '../../src/verification/face/pipeline';
+import { cosineSimilarity } from '../../src/verification/face/embedding';
+import { FACE_MATCH_THRESHOLD, matchConfidence, matchFaces } from '../../src/verification/face/match';
+import { alignFace, ARCFACE_REFERENCE, similarityTransform, type Point } from '../../src/verification/face/alignment';
 
 const DATA = fileURLToPath(new URL('../../../shared/data/', import.meta.url));
 const pairs = readFileSync(`${DATA}faces/pairs.tsv`, 'utf8').trim().split('\n').slice(1)

@@ -5,9 +5,9 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
-import { analyseFace, analyseFaceBytes } from '../../src/verification/facePipeline';
+import { analyseFace, analyseFaceBytes } from '../../src/verification/face/pipeline';
 import { decodeImage } from '../../src/verification/imageDecode';
-import { EMBEDDING_SIZE } from '../../src/verification/faceEmbedding';
+import { EMBEDDING_SIZE } from '../../src/verification/face/embedding';
 
 const DATA = fileURLToPath(new URL('../../../shared/data/', import.meta.url));
 const read = (f: string) => readFileSync(`${DATA}${f}`);
@@ -63,7 +63,7 @@ describe('analyseFace on a selfie', () => {
   });
 
   it('the same selfie uploaded twice has the same face hash; another person\'s selfie does not', async () => {
-    const { hashDistance } = await import('../../src/verification/liveness');
+    const { hashDistance } = await import('../../src/verification/face/liveness');
     const t1 = await analyseFaceBytes(read(TIGER), { role: 'selfie' });
     const t2 = await analyseFaceBytes(await sharp(read(TIGER)).jpeg({ quality: 70 }).toBuffer(), { role: 'selfie' });
     const e = await analyseFaceBytes(read(EMMIT), { role: 'selfie' });

@@ -5,8 +5,8 @@ import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { decodeImage } from '../../src/verification/imageDecode';
-import { detectFaces } from '../../src/verification/faceDetection';
-import { assessImageQuality, type QualityIssueCode } from '../../src/verification/imageQuality';
+import { detectFaces } from '../../src/verification/face/detection';
+import { assessImageQuality, type QualityIssueCode } from '../../src/verification/face/quality';
 
 const DATA = fileURLToPath(new URL('../../../shared/data/', import.meta.url));
 const lfw = readFileSync(`${DATA}faces/MANIFEST.tsv`, 'utf8').trim().split('\n').slice(1).map((l) => `${DATA}faces/${l.split('\t')[0]}`);

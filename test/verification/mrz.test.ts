@@ -2,7 +2,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { checkDigit, findMrz, mrzDateToIso, normaliseMrzText, parseMrz } from '../../src/verification/mrz';
+import { checkDigit, findMrz, mrzDateToIso, normaliseMrzText, parseMrz } from '../../src/verification/document/mrz';
 
 const DOCS = fileURLToPath(new URL('../../../shared/data/documents/', import.meta.url));
 const TODAY = new Date('2025-06-01T00:00:00Z');

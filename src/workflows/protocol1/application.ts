@@ -11,19 +11,19 @@ import {
   allHandlersFinished, condition, setHandler, startChild, upsertSearchAttributes, workflowInfo,
   type ChildWorkflowHandle,
 } from '@temporalio/workflow';
-import type { createApplicationActivities } from '../../activities/applications';
+import type { createApplicationActivities } from '../../applications/activities';
 import {
   cancelUpdate, closePersonSignal, STATUS_EVENT, documentUpdatedSignal, documentUploadedSignal, EVENT, isTerminal, personStatusChangedSignal, personWorkflowId, reviewUpdate, statusQuery,
   verifyDocumentUpdate,
   type ApplicationStatus, type ApplicationWorkflowInput, type CancelRequest, type DocumentStatus, type PersonStatus, type PersonVerdict,
   type PersonView, type ReviewRequest, type UpdateOutcome, type VerifyDocumentRequest,
-} from '../applicationTypes';
+} from '../../applications/messages';
 import { databaseActivities } from '../databaseActivities';
-import { emitEvent } from '../events';
-import { personWorkflow } from '../person';
-import { aggregateStatus } from '../../applications/statusRules';
-import { deadlineReason, nextAwaitingDocumentsTimer } from '../awaitingDocumentsTimer';
-import { ApplicationIdKey, ApplicationStatusKey, OrgIdKey } from '../searchAttributes';
+import { emitEvent } from '../../webhooks/workflows/emitEvent';
+import { personWorkflow } from '../../applications/workflows/person';
+import { aggregateStatus } from '../../applications/rules/status';
+import { deadlineReason, nextAwaitingDocumentsTimer } from '../../applications/rules/awaitingDocuments';
+import { ApplicationIdKey, ApplicationStatusKey, OrgIdKey } from '../../platform/temporal/searchAttributes';
 
 const acts = databaseActivities<ReturnType<typeof createApplicationActivities>>({
   startToCloseTimeout: '30s',

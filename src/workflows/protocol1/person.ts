@@ -6,14 +6,14 @@
 // workflow forwards (uploads, verification results); the person ends when the application does.
 // Changing behaviour later: guard the new path with `patched('<id>')` so running histories replay.
 import { allHandlersFinished, condition, getExternalWorkflowHandle, setHandler, workflowInfo } from '@temporalio/workflow';
-import type { createApplicationActivities } from '../../activities/applications';
+import type { createApplicationActivities } from '../../applications/activities';
 import {
   closePersonSignal, documentUpdatedSignal, EVENT, personStatusChangedSignal, personStatusQuery,
   type ApplicationStatus, type DocumentStatus, type DocumentUpdatedSignal, type PersonStatus, type PersonWorkflowInput,
-} from '../applicationTypes';
+} from '../../applications/messages';
 import { databaseActivities } from '../databaseActivities';
-import { emitEvent } from '../events';
-import { derivePersonStatus } from '../../applications/statusRules';
+import { emitEvent } from '../../webhooks/workflows/emitEvent';
+import { derivePersonStatus } from '../../applications/rules/status';
 
 const acts = databaseActivities<ReturnType<typeof createApplicationActivities>>({
   startToCloseTimeout: '30s',

@@ -1,0 +1,3 @@
+import './httpApi';
+import { openApiDocument } from '../platform/openapi/document';
+process.stdout.write(JSON.stringify(openApiDocument(), null, 2) + '\n');

@@ -1,0 +1,220 @@
+// /verification-jobs: upload a selfie and an ID photo, get a job id at once (202), poll for the
+// result. Images are biometric data: validated here, stored with the job in one transaction,
+// never logged and never sent to Temporal (the workflow only gets {jobId, orgId}).
+import { Router, type NextFunction, type Request, type Response } from 'express';
+import multer from 'multer';
+import type { EngineDeps } from '../../platform/deps';
+import { ApiError, parseOr400, ValidationError, type ApiErrorObject } from '../../platform/http/errors';
+import { largerJsonBodyLimits, route, sendDocument } from '../../platform/http/jsonApi';
+import { log } from '../../platform/log';
+import {
+  CreateVerificationJobJson, ExpectedPersonSchema, FILE_FIELDS, MAX_SELFIE_FRAMES, TEXT_FIELDS, VerificationJobParams,
+  type ExpectedPersonInput, type VerificationJobDocument,
+} from './schemas';
+import { createJob, deleteJobImages, failJob, getJob, type JobRow, type NewJobImage } from './repository';
+import type { JobFailure, VerificationResult } from './result';
+
+const PATH = '/verification-jobs';
+/** Files a job may carry at once: selfie, idFront, idBack and the frames. */
+const MAX_FILES = 3 + MAX_SELFIE_FRAMES;
+
+/** Image types accepted, recognised by their first bytes (the declared content type is not trusted). */
+export function sniffImageType(b: Buffer): string | null {
+  if (b.length >= 3 && b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff) return 'image/jpeg';
+  if (b.length >= 8 && b.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]))) return 'image/png';
+  if (b.length >= 12 && b.toString('latin1', 0, 4) === 'RIFF' && b.toString('latin1', 8, 12) === 'WEBP') return 'image/webp';
+  if (b.length >= 12 && b.toString('latin1', 4, 8) === 'ftyp' && /^(heic|heix|hevc|heim|heis|mif1|msf1|avif)$/.test(b.toString('latin1', 8, 12))) return 'image/heic';
+  return null;
+}
+
+interface Upload {
+  files: { kind: NewJobImage['kind']; field: string; bytes: Buffer }[];
+  expectedPerson: ExpectedPersonInput | null;
+}
+
+const pointerError = (field: string, detail: string, code = 'invalid_field'): ApiErrorObject =>
+  ({ status: '400', title: 'Bad Request', detail, code, source: { pointer: `/data/attributes/${field}` } });
+
+/** Size, emptiness and type of every file; required files present. Throws 400 / 413. */
+function validateFiles(files: Upload['files'], maxBytes: number) {
+  const errors: ApiErrorObject[] = [];
+  for (const required of ['selfie', 'idFront'] as const) {
+    if (!files.some((f) => f.kind === required)) errors.push(pointerError(required, `${required} is required`, 'missing_field'));
+  }
+  for (const f of files) {
+    if (f.bytes.length > maxBytes) {
+      throw new ApiError(413, 'Payload Too Large', `${f.field} is ${f.bytes.length} bytes; the limit is ${maxBytes} bytes per file`, { code: 'payload_too_large', source: { pointer: `/data/attributes/${f.field}` } });
+    }
+    if (f.bytes.length === 0) errors.push(pointerError(f.field, `${f.field} is empty (0 bytes)`, 'empty_file'));
+    else if (!sniffImageType(f.bytes)) errors.push(pointerError(f.field, `${f.field} is not a JPEG, PNG, WebP or HEIC image`, 'invalid_image'));
+  }
+  if (errors.length) throw new ValidationError(errors);
+}
+
+function expectedPersonFromFields(body: Record<string, unknown>): ExpectedPersonInput | null {
+  const unknown = Object.keys(body).filter((k) => !(TEXT_FIELDS as readonly string[]).includes(k));
+  if (unknown.length) {
+    const fileField = unknown.find((k) => (FILE_FIELDS as readonly string[]).includes(k));
+    if (fileField) throw new ValidationError([pointerError(fileField, `${fileField} must be sent as a file`)]);
+    throw new ValidationError(unknown.map((k) => pointerError(k, `unknown field: ${k} (expected ${[...FILE_FIELDS, ...TEXT_FIELDS].join(', ')})`, 'unknown_field')));
+  }
+  const str = (k: string) => (typeof body[k] === 'string' ? (body[k] as string) : undefined);
+  if (str('expectedPerson') !== undefined) {
+    if (str('fullName') !== undefined || str('dateOfBirth') !== undefined) {
+      throw new ValidationError([pointerError('expectedPerson', 'send either expectedPerson (JSON) or fullName/dateOfBirth, not both')]);
+    }
+    let parsed: unknown;
+    try { parsed = JSON.parse(str('expectedPerson')!); } catch {
+      throw new ValidationError([pointerError('expectedPerson', 'expectedPerson must be a JSON object {"fullName": ..., "dateOfBirth": "YYYY-MM-DD"}')]);
+    }
+    return parseOr400(ExpectedPersonSchema, parsed, '/data/attributes/expectedPerson');
+  }
+  if (str('fullName') === undefined && str('dateOfBirth') === undefined) return null;
+  return parseOr400(ExpectedPersonSchema, { fullName: str('fullName'), dateOfBirth: str('dateOfBirth') }, '/data/attributes');
+}
+
+function toResource(row: JobRow): VerificationJobDocument {
+  const iso = (d: unknown) => (d === null || d === undefined ? null : new Date(d as string).toISOString());
+  return {
+    data: {
+      type: 'verificationJob',
+      id: row.id,
+      attributes: {
+        status: row.status,
+        ...(row.status === 'completed' && row.result ? { result: row.result as unknown as VerificationResult } : {}),
+        ...(row.status === 'failed' && row.failure ? { failure: row.failure as unknown as JobFailure } : {}),
+        createdAt: iso(row.created_at)!,
+        completedAt: iso(row.completed_at),
+        imagesDeleted: row.images_deleted_at !== null,
+      },
+      links: { self: `${PATH}/${row.id}` },
+    },
+  };
+}
+
+export function verificationJobRoutes(deps: EngineDeps): Router {
+  const router = Router();
+  const maxBytes = deps.config.MAX_UPLOAD_BYTES;
+  // JSON bodies carry base64 (4/3 of the bytes) for up to MAX_FILES files, plus a little structure.
+  const maxJsonBytes = Math.ceil((maxBytes * 4) / 3) * 3 + 64 * 1024;
+  largerJsonBodyLimits.set(PATH, maxJsonBytes);
+  const maxMultipartBytes = maxBytes * 3 + 256 * 1024;
+
+  const upload = multer({
+    storage: multer.memoryStorage(),
+    // A few spare text fields so an unknown one is reported by name (below), not as "too many fields".
+    limits: { fileSize: maxBytes, files: MAX_FILES, fields: TEXT_FIELDS.length + 8, fieldSize: 16 * 1024, parts: MAX_FILES + TEXT_FIELDS.length + 8 },
+  }).fields([
+    { name: 'selfie', maxCount: 1 }, { name: 'idFront', maxCount: 1 }, { name: 'idBack', maxCount: 1 }, { name: 'selfieFrames', maxCount: MAX_SELFIE_FRAMES },
+  ]);
+
+  /** multer with its errors turned into JSON:API errors that name the field. */
+  const multipart = (req: Request, res: Response, next: NextFunction) => {
+    if (!(req.header('content-type') ?? '').startsWith('multipart/form-data')) return next();
+    const len = Number(req.header('content-length') ?? '0');
+    if (len > maxMultipartBytes) {
+      // Refuse from the header, but read (and drop) the body first so the client sees the 413, not a reset.
+      const tooLarge = new ApiError(413, 'Payload Too Large', `the request is ${len} bytes; the limit is ${maxBytes} bytes per file`, { code: 'payload_too_large' });
+      let done = false;
+      const finish = () => { if (!done) { done = true; next(tooLarge); } };
+      req.on('error', () => undefined);
+      req.once('end', finish);
+      req.once('close', finish);
+      req.resume();
+      return;
+    }
+    upload(req, res, (err: unknown) => {
+      if (!err) return next();
+      if (err instanceof multer.MulterError) {
+        const field = err.field;
+        const where = field ? { source: { pointer: `/data/attributes/${field}` } } : {};
+        switch (err.code) {
+          case 'LIMIT_FILE_SIZE':
+            return next(new ApiError(413, 'Payload Too Large', `${field ?? 'a file'} is larger than the limit of ${maxBytes} bytes`, { code: 'payload_too_large', ...where }));
+          case 'LIMIT_UNEXPECTED_FILE':
+            return next(new ApiError(400, 'Bad Request', (FILE_FIELDS as readonly string[]).includes(field ?? '')
+              ? `too many files in ${field} (selfie, idFront, idBack: one each; selfieFrames: at most ${MAX_SELFIE_FRAMES})`
+              : `unknown file field: ${field} (expected ${FILE_FIELDS.join(', ')})`, { code: 'unknown_field', ...where }));
+          case 'LIMIT_FIELD_KEY': case 'LIMIT_FIELD_VALUE': case 'LIMIT_FIELD_COUNT': case 'LIMIT_PART_COUNT': case 'LIMIT_FILE_COUNT':
+            return next(new ApiError(400, 'Bad Request', `upload rejected: ${err.message}${field ? ` (${field})` : ''}`, { code: 'invalid_upload', ...where }));
+        }
+      }
+      const e = err as { message?: string };
+      next(new ApiError(400, 'Bad Request', `the multipart body could not be read: ${e?.message ?? 'malformed'}`, { code: 'invalid_upload' }));
+    });
+  };
+
+  router.post(PATH, multipart, route(async (req, res) => {
+    const ct = req.header('content-type') ?? '';
+    let up: Upload;
+    if (ct.startsWith('multipart/form-data')) {
+      const files = (req.files ?? {}) as Record<string, Express.Multer.File[]>;
+      const expectedPerson = expectedPersonFromFields((req.body ?? {}) as Record<string, unknown>);
+      up = {
+        expectedPerson,
+        files: Object.entries(files).flatMap(([field, list]) => list.map((f, i) => ({
+          kind: (field === 'selfieFrames' ? 'selfieFrame' : field) as NewJobImage['kind'],
+          field: field === 'selfieFrames' ? `selfieFrames/${i}` : field,
+          bytes: f.buffer,
+        }))),
+      };
+    } else if (/^application\/(vnd\.api\+)?json\b/.test(ct)) {
+      const body = parseOr400(CreateVerificationJobJson, req.body);
+      const a = body.data.attributes;
+      const b64 = (s: string) => Buffer.from(s, 'base64');
+      up = {
+        expectedPerson: a.expectedPerson ?? null,
+        files: [
+          { kind: 'selfie', field: 'selfie', bytes: b64(a.selfie) },
+          { kind: 'idFront', field: 'idFront', bytes: b64(a.idFront) },
+          ...(a.idBack !== undefined ? [{ kind: 'idBack' as const, field: 'idBack', bytes: b64(a.idBack) }] : []),
+          ...(a.selfieFrames ?? []).map((s, i) => ({ kind: 'selfieFrame' as const, field: `selfieFrames/${i}`, bytes: b64(s) })),
+        ],
+      };
+    } else {
+      throw new ApiError(415, 'Unsupported Media Type', `send multipart/form-data or application/vnd.api+json (got ${ct || 'none'})`, { code: 'unsupported_media_type' });
+    }
+    validateFiles(up.files, maxBytes);
+
+    const job = await createJob(deps.db, {
+      orgId: req.orgId,
+      expectedPerson: up.expectedPerson,
+      images: up.files.map((f, i) => ({ kind: f.kind, position: f.kind === 'selfieFrame' ? i : 0, contentType: sniffImageType(f.bytes)!, bytes: f.bytes })),
+    });
+    try {
+      await deps.temporal.workflow.start('verificationJobWorkflow', {
+        taskQueue: deps.config.TEMPORAL_TASK_QUEUE,
+        workflowId: `verification-job-${job.id}`,
+        args: [{ jobId: job.id, orgId: req.orgId }],
+      });
+    } catch (err) {
+      log.error('could not start the verification workflow', { jobId: job.id, error: (err as Error).message });
+      await failJob(deps.db, req.orgId, job.id, { code: 'workflow_start_failed', message: 'the checks could not be scheduled; submit the job again' });
+      throw new ApiError(503, 'Service Unavailable', 'the verification job could not be scheduled; try again', { code: 'unavailable' });
+    }
+    res.setHeader('Location', `${PATH}/${job.id}`);
+    sendDocument(res, 202, toResource(job));
+  }));
+
+  router.get(`${PATH}/:id`, route(async (req, res) => {
+    const job = await findOr404(req);
+    sendDocument(res, 200, toResource(job));
+  }));
+
+  router.delete(`${PATH}/:id/images`, route(async (req, res) => {
+    const { id } = await findOr404(req);
+    await deleteJobImages(deps.db, req.orgId, id);
+    res.status(204).end();
+  }));
+
+  async function findOr404(req: Request): Promise<JobRow> {
+    const id = String(req.params.id);
+    const notFound = new ApiError(404, 'Not Found', `verification job ${id} was not found`, { code: 'not_found' });
+    if (!VerificationJobParams.safeParse({ id }).success) throw notFound;
+    const job = await getJob(deps.db, req.orgId, id);
+    if (!job) throw notFound;
+    return job;
+  }
+
+  return router;
+}

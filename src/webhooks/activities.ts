@@ -1,0 +1,208 @@
+// Delivering one event to one webhook over HTTP, logging every attempt in webhook_attempts.
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import { eventResource, WEBHOOK_CONTENT_TYPES, webhookBody } from './payload';
+import { SIGNATURE_HEADER, signBody } from './signature';
+import type { Insertable, Selectable } from 'kysely';
+import type { EventsTable, WebhookAttemptsTable, WebhooksTable } from '../../migrations/database';
+import { enabledWebhooks } from './events';
+import type { ActivityDeps } from '../engine/activities';
+import { assertDeliverable, WebhookDestinationRefused } from './destinationPolicy';
+
+export interface DeliveryTarget { webhookId: string; deliveryMode: 'AtMostOnce' | 'AtLeastOnce' }
+export interface DeliverWebhookInput {
+  eventId: string;
+  webhookId: string;
+  /** scopes the look-up (absent in histories from before it was added) */
+  orgId?: string;
+  /** only when called outside Temporal */
+  attempt?: number;
+  /**
+   * Taking over from deliverEvents (which gave up its quick retries): skip a webhook that
+   * already has the event (or had its one AtMostOnce attempt) and number attempts after the
+   * logged ones. Unset for redelivery on request, which always sends.
+   */
+  continueAttempts?: boolean;
+}
+export interface DeliverEventsInput { orgId: string; eventIds: string[] }
+export interface DeliverEventsResult { delivered: number; skipped: number }
+export interface DeliverWebhookResult { outcome: 'delivered' | 'skipped'; statusCode?: number; reason?: string }
+
+/** The Temporal attempt number (1-based) when running as an activity. */
+function currentAttempt(fallback = 1): number {
+  try { return Context.current().info.attempt; } catch { return fallback; }
+}
+function cancellationSignal(): AbortSignal | undefined {
+  try { return Context.current().cancellationSignal; } catch { return undefined; }
+}
+
+/** Error text safe to store and show: no URL (it may carry credentials or query secrets), no token. */
+function describeError(err: unknown, secrets: string[]): string {
+  const e = err as { name?: string; message?: string; cause?: { code?: string; message?: string } };
+  let text = e?.cause?.code ? `${e.message ?? 'fetch failed'} (${e.cause.code})` : `${e?.name ?? 'Error'}: ${e?.message ?? String(err)}`;
+  for (const s of secrets) if (s) text = text.split(s).join('[redacted]');
+  return text.slice(0, 500);
+}
+
+export function createWebhookDeliveryActivities(deps: Pick<ActivityDeps, 'db' | 'config'> & Partial<ActivityDeps>) {
+  const { db, config } = deps;
+  const doFetch = deps.fetch ?? fetch;
+
+  return {
+    /** The org's enabled webhooks that subscribe to this event, and the HTTP timeout the workflow sizes its activity timeout on. */
+    async listWebhooksForEvent(input: { eventId: string; orgId: string }): Promise<{ targets: DeliveryTarget[]; timeoutMs: number }> {
+      const event = await db.selectFrom('events').select('id').where('id', '=', input.eventId).where('org_id', '=', input.orgId).executeTakeFirst();
+      if (!event) throw ApplicationFailure.nonRetryable(`event ${input.eventId} not found in org ${input.orgId}`, 'EventNotFound');
+      const hooks = await enabledWebhooks(db.selectFrom('webhooks').select(['id', 'delivery_mode']), input.orgId).orderBy('id').execute();
+      return { targets: hooks.map((h) => ({ webhookId: String(h.id), deliveryMode: h.delivery_mode })), timeoutMs: config.WEBHOOK_TIMEOUT_MS };
+    },
+
+    /**
+     * POSTs `{"data":[event]}` signed with the webhook's token. 2xx = delivered; anything else
+     * (or a network error / timeout) throws a retryable failure after logging the attempt.
+     * A webhook disabled or gone since the delivery started is skipped without a request.
+     */
+    async deliverWebhook(input: DeliverWebhookInput): Promise<DeliverWebhookResult> {
+      const attempt = currentAttempt(input.attempt ?? 1);
+      let q = db.selectFrom('webhooks').selectAll().where('id', '=', input.webhookId);
+      if (input.orgId) q = q.where('org_id', '=', input.orgId);
+      const hook = await q.executeTakeFirst();
+      if (!hook) return { outcome: 'skipped', reason: 'webhook not found' };
+      if (hook.status !== 'Enabled') return { outcome: 'skipped', reason: 'webhook disabled' };
+      const event = await db.selectFrom('events').selectAll().where('id', '=', input.eventId).where('org_id', '=', hook.org_id).executeTakeFirst();
+      if (!event) throw ApplicationFailure.nonRetryable(`event ${input.eventId} not found for webhook ${input.webhookId}`, 'EventNotFound');
+
+      let attemptNo = attempt;
+      if (input.continueAttempts) {
+        const before = await loggedAttempts(input.eventId, [input.webhookId]);
+        const mine = before.filter((a) => String(a.webhook_id) === String(hook.id));
+        if (mine.some((a) => a.delivered) || (hook.delivery_mode === 'AtMostOnce' && mine.length > 0)) return { outcome: 'skipped', reason: 'already delivered' };
+        attemptNo = mine.length + 1;
+      }
+      const out = await attemptDelivery(hook, event, attemptNo, input.continueAttempts === true && hook.delivery_mode === 'AtMostOnce');
+      if (out.kind === 'skipped') return { outcome: 'skipped', reason: 'already delivered' };
+      if (out.kind === 'refused') throw ApplicationFailure.nonRetryable(out.error, 'WebhookDestinationRefused');
+      if (out.kind === 'failed') {
+        throw ApplicationFailure.retryable(`webhook ${hook.id}: ${out.error}`, out.unresolved ? 'WebhookHostUnresolved' : 'WebhookDeliveryFailed', { webhookId: String(hook.id), statusCode: out.statusCode });
+      }
+      return { outcome: 'delivered', statusCode: out.statusCode ?? undefined };
+    },
+
+    /**
+     * Delivers a batch of events (in order) to every enabled webhook of the org: the webhooks in
+     * parallel, each one's events one after another. Safe to retry and to run again for the same
+     * events: a webhook that already has an event is skipped, an AtMostOnce webhook gets one
+     * attempt per event, and a refused destination is logged and not retried. Throws a retryable
+     * failure while an AtLeastOnce webhook still misses an event.
+     */
+    async deliverEvents(input: DeliverEventsInput): Promise<DeliverEventsResult> {
+      if (input.eventIds.length === 0) return { delivered: 0, skipped: 0 };
+      const hooks = await enabledWebhooks(db.selectFrom('webhooks').selectAll(), input.orgId).orderBy('id').execute();
+      if (hooks.length === 0) return { delivered: 0, skipped: 0 };
+      const events = await db.selectFrom('events').selectAll().where('org_id', '=', input.orgId).where('id', 'in', input.eventIds).orderBy('id').execute();
+      const logged = await db.selectFrom('webhook_attempts').select(['event_id', 'webhook_id', 'delivered'])
+        .where('org_id', '=', input.orgId).where('event_id', 'in', input.eventIds).execute();
+      let delivered = 0;
+      let skipped = 0;
+      const failures: string[] = [];
+      await Promise.all(hooks.map(async (hook) => {
+        for (const event of events) {
+          const before = logged.filter((a) => String(a.event_id) === String(event.id) && String(a.webhook_id) === String(hook.id));
+          if (before.some((a) => a.delivered) || (hook.delivery_mode === 'AtMostOnce' && before.length > 0)) { skipped += 1; continue; }
+          const out = await attemptDelivery(hook, event, before.length + 1, hook.delivery_mode === 'AtMostOnce');
+          if (out.kind === 'delivered') { delivered += 1; continue; }
+          if (out.kind === 'skipped') { skipped += 1; continue; }
+          if (out.kind === 'refused' || hook.delivery_mode === 'AtMostOnce') continue;
+          // Keep this webhook's events in order: the rest wait for the retry.
+          failures.push(`webhook ${hook.id}: ${out.error}`);
+          return;
+        }
+      }));
+      if (failures.length) throw ApplicationFailure.retryable(failures.join('; '), 'WebhookDeliveryFailed');
+      return { delivered, skipped };
+    },
+  };
+
+  async function loggedAttempts(eventId: string, webhookIds: string[]) {
+    return db.selectFrom('webhook_attempts').select(['webhook_id', 'delivered']).where('event_id', '=', eventId).where('webhook_id', 'in', webhookIds).execute();
+  }
+
+  type Attempt = { kind: 'delivered'; statusCode: number | null } | { kind: 'failed'; error: string; statusCode: number | null; unresolved?: boolean } | { kind: 'refused'; error: string } | { kind: 'skipped' };
+
+  /**
+   * Logs an AtMostOnce webhook's one attempt at an event *before* its request, unless one is
+   * logged already (then: undefined, send nothing). The webhook's row lock makes concurrent
+   * claimers (a timed-out attempt still running, the per-event hand-over) take turns.
+   */
+  async function claimOnlyAttempt(hook: Selectable<WebhooksTable>, event: Selectable<EventsTable>): Promise<{ id: string } | undefined> {
+    return db.transaction().execute(async (trx) => {
+      await trx.selectFrom('webhooks').select('id').where('id', '=', hook.id).forUpdate().execute();
+      const earlier = await trx.selectFrom('webhook_attempts').select('id').where('event_id', '=', event.id).where('webhook_id', '=', hook.id).limit(1).executeTakeFirst();
+      if (earlier) return undefined;
+      return trx.insertInto('webhook_attempts').values({ org_id: hook.org_id, event_id: event.id, webhook_id: hook.id, attempt: 1, status_code: null, error: 'sending', duration_ms: 0, delivered: false })
+        .returning('id').executeTakeFirstOrThrow();
+    });
+  }
+
+  /**
+   * One HTTP attempt of one event to one webhook, logged in webhook_attempts whatever happens.
+   * `onlyOnce` (an AtMostOnce webhook's automatic delivery): the attempt is claimed and logged
+   * first, so no retry, crash or concurrent run sends a second one. Redelivery on request sends
+   * again whatever the mode.
+   */
+  async function attemptDelivery(hook: Selectable<WebhooksTable>, event: Selectable<EventsTable>, attempt: number, onlyOnce = false): Promise<Attempt> {
+    const claimed = onlyOnce ? await claimOnlyAttempt(hook, event) : null;
+    if (claimed === undefined) return { kind: 'skipped' };
+    const record = async (row: Pick<Insertable<WebhookAttemptsTable>, 'status_code' | 'error' | 'duration_ms' | 'delivered'>) => {
+      if (claimed) await db.updateTable('webhook_attempts').set(row).where('id', '=', claimed.id).execute();
+      else await db.insertInto('webhook_attempts').values({ org_id: hook.org_id, event_id: event.id, webhook_id: hook.id, attempt, ...row }).execute();
+    };
+    if (!config.WEBHOOK_ALLOW_PRIVATE_NETWORKS) {
+      try {
+        // The lookup counts against the request's time budget (an unanswering resolver must not hold the activity).
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([
+          assertDeliverable(hook.url),
+          new Promise((_, reject) => { timer = setTimeout(() => reject(new Error(`no DNS answer within ${config.WEBHOOK_TIMEOUT_MS} ms`)), config.WEBHOOK_TIMEOUT_MS); }),
+        ]).finally(() => clearTimeout(timer));
+      } catch (err) {
+        // Logged like any attempt; not retried (the address will not become public by waiting).
+        const refused = err instanceof WebhookDestinationRefused;
+        const reason = refused ? (err as Error).message : `cannot resolve the webhook's host: ${(err as Error).message}`;
+        await record({ status_code: null, error: reason, duration_ms: 0, delivered: false });
+        return refused ? { kind: 'refused', error: reason } : { kind: 'failed', error: reason, statusCode: null, unresolved: true };
+      }
+    }
+    const body = JSON.stringify(webhookBody(eventResource(event)));
+    const timeout = AbortSignal.timeout(config.WEBHOOK_TIMEOUT_MS);
+    const cancel = cancellationSignal();
+    const signal = cancel ? AbortSignal.any([timeout, cancel]) : timeout;
+
+    const started = performance.now();
+    let statusCode: number | null = null;
+    let error: string | null = null;
+    try {
+      const res = await doFetch(hook.url, {
+        method: 'POST',
+        headers: {
+          'content-type': WEBHOOK_CONTENT_TYPES[hook.content_type],
+          [SIGNATURE_HEADER]: signBody(hook.token, body),
+          'user-agent': 'onboarding-engine-webhooks/1',
+        },
+        body,
+        signal,
+        redirect: 'manual',
+      });
+      statusCode = res.status;
+      await res.body?.cancel().catch(() => undefined);
+      if (res.status < 200 || res.status > 299) error = `HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ''}`;
+    } catch (err) {
+      error = timeout.aborted
+        ? `no response within ${config.WEBHOOK_TIMEOUT_MS} ms`
+        : describeError(err, [hook.url, hook.token]);
+    }
+    const durationMs = Math.round(performance.now() - started);
+    await record({ status_code: statusCode, error, duration_ms: durationMs, delivered: error === null });
+    return error === null ? { kind: 'delivered', statusCode } : { kind: 'failed', error, statusCode };
+  }
+}

@@ -1,0 +1,94 @@
+// Webhooks: where an org's events are POSTed. Every query is scoped to req.orgId.
+import { randomBytes } from 'node:crypto';
+import { Router, type Request } from 'express';
+import type { EngineDeps } from '../../platform/deps';
+import { webhookResource } from '../payload';
+import { notFound, parseOr400, ValidationError } from '../../platform/http/errors';
+import { isObviouslyPrivate } from '../destinationPolicy';
+import { pageParams, route, sendDocument } from '../../platform/http/jsonApi';
+import { CreateWebhookRequest, PatchWebhookRequest, WebhookListFilter } from '../schemas/webhooks';
+import { isDatabaseId } from '../../platform/database/ids';
+
+export function webhookRoutes(deps: EngineDeps): Router {
+  const { db } = deps;
+  const router = Router();
+
+  const load = async (req: Request) => {
+    const id = String(req.params.id);
+    const row = isDatabaseId(id)
+      ? await db.selectFrom('webhooks').selectAll().where('id', '=', id).where('org_id', '=', req.orgId).executeTakeFirst()
+      : undefined;
+    if (!row) throw notFound('webhook', id);
+    return row;
+  };
+
+  const refusePrivateDestination = (url: string) => {
+    if (!deps.config.WEBHOOK_ALLOW_PRIVATE_NETWORKS && isObviouslyPrivate(url)) {
+      throw new ValidationError([{ status: '400', title: 'Bad Request', code: 'invalid_field', source: { pointer: '/data/attributes/url' },
+        detail: 'url: private, loopback and link-local destinations are not allowed (WEBHOOK_ALLOW_PRIVATE_NETWORKS=true allows them)' }]);
+    }
+  };
+
+  router.post('/webhooks', route(async (req, res) => {
+    const { attributes: a } = parseOr400(CreateWebhookRequest, req.body).data;
+    refusePrivateDestination(a.url);
+    const row = await db.insertInto('webhooks').values({
+      org_id: req.orgId,
+      label: a.label,
+      url: a.url,
+      token: a.token ?? randomBytes(24).toString('base64url'),
+      content_type: a.contentType,
+      delivery_mode: a.deliveryMode,
+      include_resources: a.includeResources ?? false,
+      subscription_type: a.subscriptionType ?? 'All',
+    }).returningAll().executeTakeFirstOrThrow();
+    sendDocument(res, 201, { data: webhookResource(row) });
+  }));
+
+  router.get('/webhooks', route(async (req, res) => {
+    const { limit, offset } = pageParams(req.query);
+    const f = parseOr400(WebhookListFilter, req.query.filter ?? {}, 'filter', 'parameter');
+    let q = db.selectFrom('webhooks').where('org_id', '=', req.orgId);
+    if (f.since) q = q.where('created_at', '>=', new Date(f.since) as never);
+    if (f.until) q = q.where('created_at', '<', new Date(f.until) as never);
+    if (f.fromId) q = q.where('id', '>=', f.fromId as never);
+    if (f.toId) q = q.where('id', '<=', f.toId as never);
+    const [rows, total] = await Promise.all([
+      q.selectAll().orderBy('id', 'desc').limit(limit).offset(offset).execute(),
+      q.select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow(),
+    ]);
+    sendDocument(res, 200, { data: rows.map(webhookResource), meta: { pagination: { total: Number(total.n), limit, offset } } });
+  }));
+
+  router.get('/webhooks/:id', route(async (req, res) => {
+    sendDocument(res, 200, { data: webhookResource(await load(req)) });
+  }));
+
+  router.patch('/webhooks/:id', route(async (req, res) => {
+    const existing = await load(req);
+    const { attributes: a } = parseOr400(PatchWebhookRequest, req.body).data;
+    if (a.url !== undefined) refusePrivateDestination(a.url);
+    const changes = {
+      ...(a.label !== undefined && { label: a.label }),
+      ...(a.url !== undefined && { url: a.url }),
+      ...(a.token !== undefined && { token: a.token }),
+      ...(a.contentType !== undefined && { content_type: a.contentType }),
+      ...(a.includeResources !== undefined && { include_resources: a.includeResources }),
+      ...(a.subscriptionType !== undefined && { subscription_type: a.subscriptionType }),
+    };
+    const row = Object.keys(changes).length === 0
+      ? existing
+      : await db.updateTable('webhooks').set(changes).where('id', '=', existing.id).where('org_id', '=', req.orgId).returningAll().executeTakeFirstOrThrow();
+    sendDocument(res, 200, { data: webhookResource(row) });
+  }));
+
+  for (const [action, status] of [['enable', 'Enabled'], ['disable', 'Disabled']] as const) {
+    router.post(`/webhooks/:id/${action}`, route(async (req, res) => {
+      const existing = await load(req);
+      const row = await db.updateTable('webhooks').set({ status }).where('id', '=', existing.id).where('org_id', '=', req.orgId).returningAll().executeTakeFirstOrThrow();
+      sendDocument(res, 200, { data: webhookResource(row) });
+    }));
+  }
+
+  return router;
+}
