@@ -11,7 +11,7 @@ import { DEFAULT_SELFIE_THRESHOLDS, evaluateSelfie, type SelfieThresholds, type 
 import type {
   ApplicationStatus, DocumentStatus, PersonRole, PersonStatus, RequiredDocument, VerifyDocumentOutcome, VerifyDocumentRequest,
 } from './messages';
-import type { ActivityDeps } from '../engine/activities';
+import type { ActivityDeps } from '../platform/deps';
 
 export interface EvaluatedPerson { personId: string; role: PersonRole; position: number; documents: RequiredDocument[] }
 export interface EvaluateApplicationResult {

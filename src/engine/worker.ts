@@ -2,7 +2,8 @@
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
-import { createActivities, type ActivityDeps } from './activities';
+import type { ActivityDeps } from '../platform/deps';
+import { createActivities } from './activities';
 
 export const WORKFLOWS_PATH = join(dirname(fileURLToPath(import.meta.url)), './workflows.ts');
 

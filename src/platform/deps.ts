@@ -9,3 +9,10 @@ export interface EngineDeps {
   temporal: Client;
   config: Config;
 }
+
+/** What activity factories receive: the database, the config and (for tests) an HTTP client. */
+export interface ActivityDeps {
+  db: Kysely<Database>;
+  config: Config;
+  fetch?: typeof fetch;
+}

@@ -1,7 +1,8 @@
 // Structured one-line JSON logs. Never pass secrets, tokens, SSNs or image bytes here.
-type Level = 'debug' | 'info' | 'warn' | 'error';
+import { logLevel, type LogLevel as Level } from './config';
+
 const order: Record<Level, number> = { debug: 10, info: 20, warn: 30, error: 40 };
-const threshold = order[(process.env.LOG_LEVEL as Level) ?? 'info'] ?? 20;
+const threshold = order[logLevel()];
 
 function write(level: Level, msg: string, fields?: Record<string, unknown>) {
   if (order[level] < threshold) return;

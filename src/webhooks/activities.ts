@@ -6,7 +6,7 @@ import { SIGNATURE_HEADER, signBody } from './signature';
 import type { Insertable, Selectable } from 'kysely';
 import type { EventsTable, WebhookAttemptsTable, WebhooksTable } from '../../migrations/database';
 import { enabledWebhooks } from './events';
-import type { ActivityDeps } from '../engine/activities';
+import type { ActivityDeps } from '../platform/deps';
 import { assertDeliverable, WebhookDestinationRefused } from './destinationPolicy';
 
 export interface DeliveryTarget { webhookId: string; deliveryMode: 'AtMostOnce' | 'AtLeastOnce' }

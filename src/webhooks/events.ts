@@ -2,7 +2,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { Kysely, SelectQueryBuilder, Transaction } from 'kysely';
 import type { Database } from '../../migrations/database';
-import type { ActivityDeps } from '../engine/activities';
+import type { ActivityDeps } from '../platform/deps';
 
 export interface RecordEventInput {
   orgId: string;

@@ -2,7 +2,7 @@
 // this process: the workflow passes {jobId, orgId} and gets back only the small result.
 import { ApplicationFailure } from '@temporalio/common';
 import { log } from '../../platform/log';
-import type { ActivityDeps } from '../../engine/activities';
+import type { ActivityDeps } from '../../platform/deps';
 import { completeJob, failJob, findJobWithSameSelfie, getJob, loadJobImages, storeSelfieHash } from './repository';
 import { VerificationResultSchema, type JobFailure, type VerificationResult } from './result';
 import { runVerificationJob, sameSelfie, warmUpVerificationModels, type ExpectedPerson } from './checks';
