@@ -3,12 +3,13 @@
 //   npm run bench:checks [-- --runs 5 --jobs 30 --warmup 3]
 // Prints per-stage latency p50/p95, the face path (both images, decode included), the whole job,
 // jobs/s at worker-like concurrency (2 and 4 jobs at once) and the peak RSS.
-import { VERIFICATION_CONCURRENCY } from '../src/verification/job/activities';
 import { readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { verificationSettings } from '../src/platform/config';
 import { runVerificationJob, warmUpVerificationModels, type StageTimings, type VerificationJobInput } from '../src/verification/job/checks';
+import { percentile as pct } from './support/stats';
 
 const DATA = resolve(dirname(fileURLToPath(import.meta.url)), '../../shared/data');
 const arg = (name: string, d: number) => {
@@ -39,10 +40,6 @@ let peakRss = process.memoryUsage().rss;
 const sample = () => { peakRss = Math.max(peakRss, process.memoryUsage().rss); };
 const sampler = setInterval(sample, 20);
 
-const pct = (xs: number[], p: number) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))];
-};
 const fmt = (x: number) => x.toFixed(1).padStart(8);
 
 async function runAll(concurrency: number, list: VerificationJobInput[], onTimings?: (t: StageTimings) => void): Promise<number> {
@@ -92,7 +89,7 @@ for (const c of [2, 4]) {
 }
 clearInterval(sampler);
 // The worker runs VERIFICATION_CONCURRENCY (default 2) jobs at once: its RSS is the peak up to that.
-const workerConcurrency = VERIFICATION_CONCURRENCY;
+const workerConcurrency = verificationSettings().VERIFICATION_CONCURRENCY;
 const rssMb = peakAt[workerConcurrency] ?? peakRss / 1048576;
 console.log(`\npeak RSS: ${peakSequentialMb.toFixed(0)} MB sequential, ${peakAt[2].toFixed(0)} MB up to 2 jobs at once, ${peakAt[4].toFixed(0)} MB up to 4 (worker runs ${workerConcurrency})`);
 

@@ -88,7 +88,7 @@ function parseOptions(argv: string[]): Options {
       case '--id-front': o.idFront = v() ?? o.idFront; break;
       case '--log-level': o.logLevel = v() ?? o.logLevel; break;
       case '--keep-data': o.keepData = true; break;
-      case '--help': case '-h': console.log(HELP); process.exit(0);
+      case '--help': case '-h': console.log(HELP); return process.exit(0);
       default: throw new Error(`unknown option ${a}\n${HELP}`);
     }
   }

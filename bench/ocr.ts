@@ -9,6 +9,7 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { DEFAULT_DOCUMENTS_DIR, decodeDocumentImage, readManifest } from '../eval/documents';
 import type { RgbImage } from '../src/verification/document/ocr';
+import { percentile } from './support/stats';
 
 const args = process.argv.slice(2);
 const opt = (name: string, dflt: string) => (args.includes(name) ? args[args.indexOf(name) + 1] : dflt);
@@ -40,10 +41,7 @@ for (const img of images) {
   wall.push(med(w));
   cpu.push(med(c));
 }
-const pct = (xs: number[], p: number) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return Math.round(s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))]);
-};
+const pct = (xs: number[], p: number) => Math.round(percentile(xs, p));
 console.log(
   `${impl || 'current'}: ${images.length} images x ${repeat}: wall p50 ${pct(wall, 50)} ms, p95 ${pct(wall, 95)} ms; ` +
     `CPU p50 ${pct(cpu, 50)} ms, p95 ${pct(cpu, 95)} ms; load average ${load0.toFixed(2)} -> ${loadavg()[0].toFixed(2)}`,

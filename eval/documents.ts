@@ -6,15 +6,15 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import sharp from 'sharp';
 import { analyseDocument } from '../src/verification/document/analysis';
 import { documentTypeFromManifestLabel, type DocumentType } from '../src/verification/document/classification';
 import { isExpired } from '../src/verification/document/fields';
 import { loadOcrModels, type RgbImage } from '../src/verification/document/ocr';
 import { parseMrz, type MrzResult } from '../src/verification/document/mrz';
+import { DEFAULT_DATA_DIR, isMainModule, parseCliArgs } from './support';
 
-export const DEFAULT_DOCUMENTS_DIR = resolve(fileURLToPath(new URL('.', import.meta.url)), '../../shared/data/documents');
+export const DEFAULT_DOCUMENTS_DIR = join(DEFAULT_DATA_DIR, 'documents');
 
 export const DOCUMENT_TYPES: DocumentType[] = ['passport', 'drivers-license', 'identification', 'residence', 'unknown'];
 export const MRZ_FIELDS = [
@@ -319,13 +319,11 @@ export function documentsMarkdown(r: DocumentEvalResult): string {
   return out.join('\n');
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const args = process.argv.slice(2);
-  const jsonAt = args.indexOf('--json');
-  const jsonOut = jsonAt >= 0 ? args[jsonAt + 1] : null;
-  const limitAt = args.indexOf('--limit');
-  const limit = limitAt >= 0 ? Number(args[limitAt + 1]) : undefined;
-  const dir = args.find((a, i) => !a.startsWith('--') && i !== jsonAt + 1 && i !== limitAt + 1) ?? DEFAULT_DOCUMENTS_DIR;
+if (isMainModule(import.meta.url)) {
+  const { positional, values } = parseCliArgs(process.argv.slice(2), ['json', 'limit']);
+  const jsonOut = values.json;
+  const limit = values.limit === undefined ? undefined : Number(values.limit);
+  const dir = positional[0] ?? DEFAULT_DOCUMENTS_DIR;
   const res = await evaluateDocuments(resolve(dir), {
     limit,
     onSample: (s) =>

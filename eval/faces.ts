@@ -3,8 +3,7 @@
 //   npx tsx eval/faces.ts [dataDir] [--png out.png]
 // eval/run.ts imports evaluateFaces / renderFacesMarkdown / renderFacesRocPng.
 import { readFileSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { join } from 'node:path';
 import sharp from 'sharp';
 import { decodeImage, type DecodedImage } from '../src/verification/imageDecode';
 import { detectFaces, type DetectedFace } from '../src/verification/face/detection';
@@ -13,8 +12,9 @@ import { alignFace } from '../src/verification/face/alignment';
 import { cosineSimilarity, EMBEDDING_CHANNEL_ORDER, faceEmbedding, setEmbeddingChannelOrder } from '../src/verification/face/embedding';
 import { analyseFace, type FaceTimings } from '../src/verification/face/pipeline';
 import { FACE_MATCH_THRESHOLD, FACE_MATCH_TARGET_FAR, matchConfidence } from '../src/verification/face/match';
+import { DEFAULT_DATA_DIR, isMainModule, mediansByKey, parseCliArgs, readTsv } from './support';
 
-export const DEFAULT_DATA_DIR = resolve(fileURLToPath(new URL('.', import.meta.url)), '../../shared/data');
+export { DEFAULT_DATA_DIR };
 
 export interface RocPoint { far: number; tar: number; threshold: number }
 export interface PairSetFigures {
@@ -56,12 +56,6 @@ export interface FaceEvalResult {
 }
 
 interface Pair { a: string; b: string; same: boolean; source: string }
-
-function readTsv(path: string): Record<string, string>[] {
-  const [head, ...rows] = readFileSync(path, 'utf8').split('\n').filter((l) => l.trim());
-  const cols = head.split('\t');
-  return rows.map((r) => Object.fromEntries(r.split('\t').map((v, i) => [cols[i], v])));
-}
 
 export function readPairs(dataDir: string): Pair[] {
   return readTsv(join(dataDir, 'faces/pairs.tsv')).map((r) => ({ a: r.file_a, b: r.file_b, same: r.label === 'same', source: r.source }));
@@ -153,8 +147,6 @@ function histogram(gen: number[], imp: number[], from = -0.3, binWidth = 0.05): 
   return { from, binWidth, genuine: bin(gen), impostor: bin(imp) };
 }
 
-const median = (xs: number[]) => { const s = [...xs].sort((p, q) => p - q); return s.length ? s[Math.floor(s.length / 2)] : NaN; };
-
 export async function evaluateFaces(dataDir = DEFAULT_DATA_DIR, opts: { channelOrder?: 'BGR' | 'RGB'; log?: (m: string) => void } = {}): Promise<FaceEvalResult> {
   const log = opts.log ?? (() => {});
   const previousOrder = EMBEDDING_CHANNEL_ORDER;
@@ -198,7 +190,7 @@ export async function evaluateFaces(dataDir = DEFAULT_DATA_DIR, opts: { channelO
         if (found) documents.portraitFound++; else documents.missed.push(`${d.file} (${r.outcome})`);
       }
     }
-    const documentTimingsP50 = Object.fromEntries(Object.entries(timings).map(([k, v]) => [k, Math.round(median(v) * 10) / 10]));
+    const documentTimingsP50 = mediansByKey(timings);
 
     return {
       dataDir, channelOrder: EMBEDDING_CHANNEL_ORDER, images: files.length, detectionFailures,
@@ -314,12 +306,11 @@ function printFigures(r: FaceEvalResult): void {
   }, null, 2));
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
-  const args = process.argv.slice(2);
-  const pngAt = args.indexOf('--png');
-  const order = args.includes('--rgb') ? 'RGB' : args.includes('--bgr') ? 'BGR' : undefined;
-  const dataDir = args.find((a, i) => !a.startsWith('--') && i !== pngAt + 1) ?? DEFAULT_DATA_DIR;
+if (isMainModule(import.meta.url)) {
+  const { positional, values, flags } = parseCliArgs(process.argv.slice(2), ['png']);
+  const order = flags.has('rgb') ? 'RGB' : flags.has('bgr') ? 'BGR' : undefined;
+  const dataDir = positional[0] ?? DEFAULT_DATA_DIR;
   const r = await evaluateFaces(dataDir, { channelOrder: order, log: (m) => console.error(m) });
   printFigures(r);
-  if (pngAt >= 0) writeFileSync(args[pngAt + 1], await renderFacesRocPng(r));
+  if (values.png) writeFileSync(values.png, await renderFacesRocPng(r));
 }

@@ -3,15 +3,15 @@
 // With 16 images one error moves APCER by 9 points and BPCER by 20: these are smoke-test figures
 // for the sign and order of the model output, not an operating point.
 import { readFileSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { join } from 'node:path';
 import sharp from 'sharp';
 import { decodeImage } from '../src/verification/imageDecode';
 import { detectFaces } from '../src/verification/face/detection';
 import { LIVENESS_THRESHOLD, livenessScore } from '../src/verification/face/liveness';
 import { analyseFace, MAX_SIDE } from '../src/verification/face/pipeline';
+import { DEFAULT_DATA_DIR, isMainModule, mediansByKey, parseCliArgs, readTsv } from './support';
 
-export const DEFAULT_DATA_DIR = resolve(fileURLToPath(new URL('.', import.meta.url)), '../../shared/data');
+export { DEFAULT_DATA_DIR };
 
 export interface LivenessSample {
   file: string;
@@ -41,16 +41,11 @@ export interface LivenessEvalResult {
   selfieTimingsP50: Record<string, number>;
 }
 
-const median = (xs: number[]) => { const s = [...xs].sort((p, q) => p - q); return s.length ? s[Math.floor(s.length / 2)] : NaN; };
-
 export async function evaluateLiveness(dataDir = DEFAULT_DATA_DIR, opts: { threshold?: number } = {}): Promise<LivenessEvalResult> {
   const threshold = opts.threshold ?? LIVENESS_THRESHOLD;
-  const [head, ...rows] = readFileSync(join(dataDir, 'liveness/MANIFEST.tsv'), 'utf8').split('\n').filter((l) => l.trim());
-  const cols = head.split('\t');
   const samples: LivenessSample[] = [];
   const timings: Record<string, number[]> = {};
-  for (const row of rows) {
-    const r = Object.fromEntries(row.split('\t').map((v, i) => [cols[i], v]));
+  for (const r of readTsv(join(dataDir, 'liveness/MANIFEST.tsv'))) {
     const t = performance.now();
     const img = await decodeImage(readFileSync(join(dataDir, 'liveness', r.file)), { maxSide: MAX_SIDE.selfie });
     const decodeMs = performance.now() - t;
@@ -82,7 +77,7 @@ export async function evaluateLiveness(dataDir = DEFAULT_DATA_DIR, opts: { thres
     apcerPresentationOnly: presentation.filter(accepted).length / presentation.length,
     perAttackType,
     auc: wins / (ls.length * as.length),
-    selfieTimingsP50: Object.fromEntries(Object.entries(timings).map(([k, v]) => [k, Math.round(median(v) * 10) / 10])),
+    selfieTimingsP50: mediansByKey(timings),
   };
 }
 
@@ -136,10 +131,9 @@ export async function renderLivenessPng(r: LivenessEvalResult): Promise<Buffer> 
   return sharp(Buffer.from(renderLivenessSvg(r))).png().toBuffer();
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
-  const args = process.argv.slice(2);
-  const pngAt = args.indexOf('--png');
-  const dataDir = args.find((a, i) => !a.startsWith('--') && i !== pngAt + 1) ?? DEFAULT_DATA_DIR;
+if (isMainModule(import.meta.url)) {
+  const { positional, values } = parseCliArgs(process.argv.slice(2), ['png']);
+  const dataDir = positional[0] ?? DEFAULT_DATA_DIR;
   const r = await evaluateLiveness(dataDir);
   console.log(JSON.stringify({
     threshold: r.threshold, live: r.live, attacks: r.attacks,
@@ -147,5 +141,5 @@ if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1]
     perAttackType: r.perAttackType, selfieTimingsP50: r.selfieTimingsP50,
     samples: r.samples.map((s) => `${s.label.padEnd(5)} ${(s.score === null ? 'none ' : s.score.toFixed(3)).padEnd(6)} ${s.outcome.padEnd(15)} ${s.file} [${s.attackType}]`),
   }, null, 2));
-  if (pngAt >= 0) writeFileSync(args[pngAt + 1], await renderLivenessPng(r));
+  if (values.png) writeFileSync(values.png, await renderLivenessPng(r));
 }

@@ -10,11 +10,12 @@ import { runVerificationJob, warmUpVerificationModels } from '../src/verificatio
 import { FACE_MATCH_THRESHOLD } from '../src/verification/face/match';
 import type { DecisionValue, VerificationResult } from '../src/verification/job/result';
 import { dataFile, DATA_DIR, syntheticIdCard } from '../test/support/verificationFixtures';
+import { parseCliArgs } from './support';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
-const args = process.argv.slice(2);
-const skip = new Set((args[args.indexOf('--skip') + 1] ?? '').split(',').filter((s) => args.includes('--skip') && s));
-const JOBS = args.includes('--jobs') ? Number(args[args.indexOf('--jobs') + 1]) : 20;
+const { values } = parseCliArgs(process.argv.slice(2), ['skip', 'jobs']);
+const skip = new Set((values.skip ?? '').split(',').filter(Boolean));
+const JOBS = values.jobs === undefined ? 20 : Number(values.jobs);
 const log = (m: string) => console.error(`[eval] ${m}`);
 
 const sections: string[] = [];

@@ -1,14 +1,10 @@
 // Kysely's view of the schema in this folder's SQL migrations; change both together.
 import type { ColumnType, Generated, JSONColumnType } from 'kysely';
+import type { ApplicationStatus, ApplicationType, DocumentStatus, DocumentType, PersonRole, PersonStatus } from '../src/applications/domain';
 
 type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
-/** BIGSERIAL ids come back from pg as strings, which is also their API form. */
-type Id = ColumnType<string, string | number | undefined, never>;
 type Ref = ColumnType<string, string | number, string | number>;
 
-export type ApplicationStatus = 'Pending' | 'AwaitingDocuments' | 'PendingReview' | 'Approved' | 'Denied' | 'Canceled';
-export type ApplicationType = 'individualApplication' | 'businessApplication';
-export type PersonRole = 'individual' | 'officer' | 'beneficialOwner';
 
 export interface OrgsTable { id: Generated<string>; name: string; created_at: Generated<Timestamp> }
 export interface ApiTokensTable {
@@ -34,8 +30,6 @@ export interface ApplicationsTable {
   decided_by: string | null;
   idempotency_key: string | null;
   request_hash: string;
-  /** 1: requests go to the application workflow; 2: verify/uploads go to the person workflow (006) */
-  workflow_protocol: Generated<number>;
   created_at: Generated<Timestamp>;
   updated_at: Generated<Timestamp>;
 }
@@ -51,7 +45,7 @@ export interface ApplicationPersonsTable {
   identity_key: string;
   us_person: boolean;
   evaluation_params: JSONColumnType<Record<string, unknown>, string, string>;
-  status: Generated<string>;
+  status: Generated<PersonStatus>;
   reason: string | null;
   reason_code: string | null;
 }
@@ -61,8 +55,8 @@ export interface ApplicationDocumentsTable {
   application_id: Ref;
   org_id: Ref;
   person_id: Ref;
-  document_type: string;
-  status: string;
+  document_type: DocumentType;
+  status: DocumentStatus;
   description: string;
   name: string;
   reason: string | null;

@@ -5,7 +5,7 @@ import { migrate } from './platform/database/migrate';
 import { log } from './platform/log';
 import { connectTemporal } from './platform/temporal/client';
 import { createApp } from './engine/httpApi';
-import { bootstrapDefaultOrg } from './orgs/auth';
+import { bootstrapDefaultOrg } from './orgs/repository';
 
 const config = loadConfig();
 if (!config.DATABASE_URL || !config.TEMPORAL_ADDRESS) throw new Error('the API entry point needs DATABASE_URL and TEMPORAL_ADDRESS (use `npm start` for the all-in-one engine)');

@@ -2,7 +2,7 @@
 // the Temporal dev server with its Web UI (unless TEMPORAL_ADDRESS), the worker and the API.
 import { NativeConnection } from '@temporalio/worker';
 import { createApp } from './engine/httpApi';
-import { bootstrapDefaultOrg } from './orgs/auth';
+import { bootstrapDefaultOrg } from './orgs/repository';
 import { loadConfig } from './platform/config';
 import { openDatabase } from './platform/database/open';
 import { log } from './platform/log';

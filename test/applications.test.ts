@@ -2,7 +2,9 @@
 // evaluation and the documents each useSelfieVerification value requires.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApplicationActivities } from '../src/applications/activities';
+import { openingEventKeys } from '../src/applications/rules/applicationStateMachine';
 import { insertApplication } from '../src/applications/repository';
+import { newApplication } from '../src/applications/routes/newApplication';
 import { ApplicationStatusKey } from '../src/platform/temporal/searchAttributes';
 import { countApplications, eventTypes, individualApplication, waitForStatus } from './support/applicationFixtures';
 import { startTestEngine, type TestEngine } from './support/engine';
@@ -43,13 +45,27 @@ describe('applications: create, evaluate, read', () => {
     const id = app.data.id;
     const before = await eventTypes(engine, engine.orgId, id);
     const activities = createApplicationActivities({ db: engine.db });
-    const again = await activities.openApplication({ applicationId: id, orgId: engine.orgId, applicationType: 'individualApplication', dedupePrefix: `application-${id}` });
+    const again = await activities.openApplication({ applicationId: id, orgId: engine.orgId, applicationType: 'individualApplication', eventKeys: openingEventKeys(`application-${id}`) });
     expect(again.status).toBe('AwaitingDocuments');
     expect(again.persons).toHaveLength(1);
     expect(again.persons[0].documents.map((d) => d.documentType).sort()).toEqual(['IdDocument', 'SelfieVerification']);
     expect(await eventTypes(engine, engine.orgId, id)).toEqual(before);
     const docs = await engine.db.selectFrom('application_documents').select('id').where('application_id', '=', id).execute();
     expect(docs).toHaveLength(2);
+  });
+
+  it('a transition from a status the database no longer holds changes nothing and says what stands (a workflow task tried again)', async () => {
+    const app = await engine.unit.applications.create(individualApplication({ useSelfieVerification: 'Always' }));
+    const id = app.data.id;
+    const before = await eventTypes(engine, engine.orgId, id);
+    const activities = createApplicationActivities({ db: engine.db });
+    const stale = await activities.recordTransition({
+      applicationId: id, orgId: engine.orgId, from: 'PendingReview', status: 'Canceled', reason: 'withdrawn', reasonCode: 'Canceled',
+      event: { type: 'application.canceled', attributes: {}, relationships: {}, dedupeKey: `application-${id}:9:application.canceled` },
+    });
+    expect(stale.recordedStatus).toBe('AwaitingDocuments');
+    expect((await engine.unit.applications.get(id)).data.attributes.status).toBe('AwaitingDocuments');
+    expect(await eventTypes(engine, engine.orgId, id)).toEqual(before);
   });
 
   it('records the status in the database, the Temporal search attributes and the events', async () => {
@@ -133,7 +149,7 @@ describe('applications: create, evaluate, read', () => {
   it('a retry with the same idempotencyKey starts the workflow when the first attempt stored the application but could not start it', async () => {
     const req = individualApplication({ extra: { idempotencyKey: `retry-${Date.now()}` } });
     // the first attempt got as far as the database (as if Temporal had been unreachable)
-    const first = await insertApplication(engine.db, engine.orgId, req as never);
+    const first = await insertApplication(engine.db, engine.orgId, newApplication(req as never));
     expect(first.kind).toBe('created');
     const retry = await engine.api('POST', '/applications', { data: req });
     expect(retry.status).toBe(200);

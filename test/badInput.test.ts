@@ -2,7 +2,7 @@
 // never a 500, and never a workflow stuck retrying a write that can only fail.
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createEventActivities } from '../src/webhooks/events';
+import { createEventActivities } from '../src/webhooks/activities';
 import type { webhookDeliveryWorkflow } from '../src/webhooks/workflows/webhookDelivery';
 import { startTestEngine, type TestEngine } from './support/engine';
 import { individualApplication, waitForStatus } from './support/applicationFixtures';

@@ -1,7 +1,7 @@
 // Deadlines, on Temporal's time-skipping test server: an application left in
 // AwaitingDocuments gets reminder events and is canceled, with a reason, at the deadline.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { applicationWorkflowId } from '../src/applications/messages';
+import { applicationWorkflowId } from '../src/applications/domain';
 import { startTestEngine } from './support/engine';
 import { eventTypes, individualApplication } from './support/applicationFixtures';
 import { recordHistory } from './support/histories';

@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Unit } from '@unit-finance/unit-node-sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createEventActivities } from '../src/webhooks/events';
-import { createWebhookDeliveryActivities } from '../src/webhooks/activities';
+import { createEventActivities, createWebhookDeliveryActivities } from '../src/webhooks/activities';
 import type { emitEventWorkflow } from '../src/webhooks/workflows/emitEvent';
 import type { DeliveryRetryOptions, webhookDeliveryWorkflow } from '../src/webhooks/workflows/webhookDelivery';
 import { individualApplication, insertVerificationJob } from './support/applicationFixtures';

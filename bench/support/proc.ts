@@ -22,7 +22,7 @@ export interface ProcSample {
 /** Sum over the process's threads of /proc/<pid>/task/<tid>/schedstat field 2 (ns waiting on a run queue). */
 function runqueueWait(pid: number): number {
   let ns = 0;
-  let tasks: string[] = [];
+  let tasks: string[];
   try { tasks = readdirSync(`/proc/${pid}/task`); } catch { return 0; }
   for (const t of tasks) {
     const f = (read(`/proc/${pid}/task/${t}/schedstat`) ?? '').trim().split(/\s+/);
@@ -91,7 +91,7 @@ export const clockTicks = () => clkTck;
 /** TCP ports (IPv4/IPv6) on which `pid` has a listening socket. */
 export function listeningPorts(pid: number): number[] {
   const inodes = new Set<string>();
-  let fds: string[] = [];
+  let fds: string[];
   try { fds = readdirSync(`/proc/${pid}/fd`); } catch { return []; }
   for (const fd of fds) {
     try {

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Kysely } from 'kysely';
 import type { Database } from '../../migrations/database';
-import { hashToken } from '../../src/orgs/auth';
+import { hashToken } from '../../src/orgs/repository';
 import { newJobId } from '../../src/verification/job/repository';
 import { REPO_ROOT } from './engineProcess';
 

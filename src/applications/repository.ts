@@ -1,10 +1,10 @@
-// Everything the API and the activities read and write about applications, persons and
-// documents. Every function takes the org id: another org's rows are simply not found.
-import { createHash } from 'node:crypto';
-import { sql, type Kysely, type Selectable } from 'kysely';
+// Every SQL statement of the applications capability: what the API and the activities read
+// and write about applications, persons and documents. Every function takes the org id:
+// another org's rows are simply not found. Functions that take `trx` run inside the caller's
+// transaction (pass the Transaction); the others may take the database itself.
+import { sql, type Insertable, type Kysely, type Selectable } from 'kysely';
 import type { ApplicationDocumentsTable, ApplicationPersonsTable, ApplicationsTable, Database } from '../../migrations/database';
-import type { BusinessAttributes, CreateApplicationRequest, IndividualAttributes } from './schemas/applications';
-import type { ApplicationStatus, DocumentStatus, DocumentType, PersonRole } from './messages';
+import type { ApplicationStatus, ApplicationType, DocumentStatus, DocumentType, PersonRole, PersonStatus } from './domain';
 import { isDatabaseId } from '../platform/database/ids';
 
 export type ApplicationRow = Selectable<ApplicationsTable>;
@@ -14,40 +14,39 @@ export type DocumentRow = Omit<Selectable<ApplicationDocumentsTable>, 'front_fil
 
 export interface ApplicationAggregate { application: ApplicationRow; persons: PersonRow[]; documents: DocumentRow[] }
 
-const stable = (v: unknown): string => {
-  if (Array.isArray(v)) return `[${v.map(stable).join(',')}]`;
-  if (v && typeof v === 'object') return `{${Object.keys(v).sort().filter((k) => (v as Record<string, unknown>)[k] !== undefined).map((k) => `${JSON.stringify(k)}:${stable((v as Record<string, unknown>)[k])}`).join(',')}}`;
-  return JSON.stringify(v);
-};
-export const requestHash = (data: unknown) => createHash('sha256').update(stable(data)).digest('hex');
-
-/** SHA-256 of the normalised SSN, or of nationality + passport number: finds duplicates without storing the number. */
-export function identityKey(p: { ssn?: string; passport?: string; nationality?: string }): string {
-  const raw = p.ssn ? `ssn:${p.ssn}` : `passport:${(p.nationality ?? '').toUpperCase()}:${(p.passport ?? '').toUpperCase()}`;
-  return createHash('sha256').update(raw).digest('hex');
-}
-
-interface NewPerson { role: PersonRole; position: number; attrs: IndividualAttributes | BusinessAttributes['officer'] | BusinessAttributes['beneficialOwners'][number] }
-
-export function personsOf(data: CreateApplicationRequest['data']): NewPerson[] {
-  if (data.type === 'individualApplication') return [{ role: 'individual', position: 0, attrs: data.attributes }];
-  return [
-    { role: 'officer', position: 0, attrs: data.attributes.officer },
-    ...data.attributes.beneficialOwners.map((bo, i) => ({ role: 'beneficialOwner' as const, position: i + 1, attrs: bo })),
-  ];
-}
-
-export const fullNameOf = (n: { first: string; last: string }) => `${n.first} ${n.last}`;
-
 export type InsertResult = { kind: 'created' | 'replayed'; application: ApplicationRow } | { kind: 'conflict'; application: ApplicationRow };
+
+/** An application as submitted, ready to store (see newApplication.ts for how a request becomes one). */
+export interface NewApplication {
+  type: ApplicationType;
+  /** The submitted attributes, stored as they came (personal data included). */
+  attributes: Record<string, unknown>;
+  displayName: string;
+  email: string | null;
+  tags: Record<string, string | null>;
+  idempotencyKey: string | null;
+  /** Hash of the request: the same idempotencyKey with another body is a conflict. */
+  requestHash: string;
+  persons: NewPerson[];
+}
+export interface NewPerson {
+  role: PersonRole;
+  position: number;
+  fullName: string;
+  dateOfBirth: string;
+  /** Finds the same person on another application without storing the SSN or passport number. */
+  identityKey: string;
+  usPerson: boolean;
+  evaluationParams: Record<string, unknown>;
+}
 
 /**
  * Inserts the application and its persons in one transaction. With an idempotencyKey, the
  * same key and body returns the original ('replayed'); the same key and another body is a 'conflict'.
  */
-export async function insertApplication(db: Kysely<Database>, orgId: string, data: CreateApplicationRequest['data']): Promise<InsertResult> {
-  const hash = requestHash(data);
-  const key = data.attributes.idempotencyKey ?? null;
+export async function insertApplication(db: Kysely<Database>, orgId: string, app: NewApplication): Promise<InsertResult> {
+  const hash = app.requestHash;
+  const key = app.idempotencyKey;
   const existing = async () => {
     const row = await db.selectFrom('applications').selectAll().where('org_id', '=', orgId).where('idempotency_key', '=', key!).executeTakeFirstOrThrow();
     return row.request_hash === hash ? { kind: 'replayed' as const, application: row } : { kind: 'conflict' as const, application: row };
@@ -56,22 +55,19 @@ export async function insertApplication(db: Kysely<Database>, orgId: string, dat
     const found = await db.selectFrom('applications').select('id').where('org_id', '=', orgId).where('idempotency_key', '=', key).executeTakeFirst();
     if (found) return existing();
   }
-  const a = data.attributes;
-  const display = data.type === 'individualApplication' ? fullNameOf(data.attributes.fullName) : data.attributes.name;
-  const email = data.type === 'individualApplication' ? data.attributes.email : data.attributes.contact.email;
   const inserted = await db.transaction().execute(async (trx) => {
-    const app = await trx.insertInto('applications').values({
-      org_id: orgId, type: data.type, status: 'Pending', attributes: JSON.stringify(a), display_name: display, email,
-      tags: JSON.stringify(a.tags ?? {}), decision_reason: null, decision_reason_code: null, decided_by: null,
+    const row = await trx.insertInto('applications').values({
+      org_id: orgId, type: app.type, status: 'Pending', attributes: JSON.stringify(app.attributes), display_name: app.displayName, email: app.email,
+      tags: JSON.stringify(app.tags), decision_reason: null, decision_reason_code: null, decided_by: null,
       idempotency_key: key, request_hash: hash,
     }).onConflict((oc) => oc.columns(['org_id', 'idempotency_key']).doNothing()).returningAll().executeTakeFirst();
-    if (!app) return null; // a concurrent request with the same key won
-    await trx.insertInto('application_persons').values(personsOf(data).map((p) => ({
-      application_id: app.id, org_id: orgId, role: p.role, position: p.position, full_name: fullNameOf(p.attrs.fullName),
-      date_of_birth: p.attrs.dateOfBirth, identity_key: identityKey(p.attrs), us_person: !!p.attrs.ssn,
-      evaluation_params: JSON.stringify(p.attrs.evaluationParams ?? {}), status: 'Pending', reason: null, reason_code: null,
+    if (!row) return null; // a concurrent request with the same key won
+    await trx.insertInto('application_persons').values(app.persons.map((p) => ({
+      application_id: row.id, org_id: orgId, role: p.role, position: p.position, full_name: p.fullName,
+      date_of_birth: p.dateOfBirth, identity_key: p.identityKey, us_person: p.usPerson,
+      evaluation_params: JSON.stringify(p.evaluationParams), status: 'Pending' as const, reason: null, reason_code: null,
     }))).execute();
-    return app;
+    return row;
   });
   if (!inserted) return existing();
   return { kind: 'created', application: inserted };
@@ -106,7 +102,7 @@ export async function getDocument(db: Kysely<Database>, orgId: string, applicati
 }
 
 /** A document with what acting on it needs of its application and person, in one query. */
-export interface DocumentInContext { document: DocumentRow; applicationStatus: ApplicationRow['status']; workflowProtocol: number; person: Pick<PersonRow, 'id' | 'role' | 'position' | 'date_of_birth'> }
+export interface DocumentInContext { document: DocumentRow; applicationStatus: ApplicationRow['status']; person: Pick<PersonRow, 'id' | 'role' | 'position' | 'date_of_birth'> }
 
 /** null: no such application; { document: null }: the application exists, the document does not. */
 export async function getDocumentInContext(db: Kysely<Database>, orgId: string, applicationId: string, documentId: string): Promise<DocumentInContext | { document: null } | null> {
@@ -116,17 +112,16 @@ export async function getDocumentInContext(db: Kysely<Database>, orgId: string, 
     .innerJoin('application_persons as p', (j) => j.onRef('p.id', '=', 'd.person_id').onRef('p.org_id', '=', 'd.org_id'))
     .select(documentColumns.map((c) => `d.${c}` as const))
     .select([sql<boolean>`d.front_file IS NOT NULL`.as('has_front'), sql<boolean>`d.back_file IS NOT NULL`.as('has_back')])
-    .select(['a.status as application_status', 'a.workflow_protocol', 'p.role as person_role', 'p.position as person_position', 'p.date_of_birth as person_date_of_birth'])
+    .select(['a.status as application_status', 'p.role as person_role', 'p.position as person_position', 'p.date_of_birth as person_date_of_birth'])
     .where('d.org_id', '=', orgId).where('d.application_id', '=', applicationId).where('d.id', '=', documentId).executeTakeFirst();
   if (!row) {
     const app = await db.selectFrom('applications').select('id').where('org_id', '=', orgId).where('id', '=', applicationId).executeTakeFirst();
     return app ? { document: null } : null;
   }
-  const { application_status, workflow_protocol, person_role, person_position, person_date_of_birth, ...document } = row;
+  const { application_status, person_role, person_position, person_date_of_birth, ...document } = row;
   return {
     document: document as DocumentRow,
     applicationStatus: application_status,
-    workflowProtocol: workflow_protocol,
     person: { id: String(document.person_id), role: person_role, position: person_position, date_of_birth: person_date_of_birth },
   };
 }
@@ -172,7 +167,7 @@ export const UPLOAD_OPEN_STATUSES: DocumentStatus[] = ['Required', 'ReceivedFron
  */
 export async function storeUpload(db: Kysely<Database>, orgId: string, applicationId: string, documentId: string, side: 'front' | 'back', contentType: string, bytes: Buffer): Promise<DocumentRow | null> {
   const other = side === 'front' ? sql.ref('back_file') : sql.ref('front_file');
-  const status = sql<string>`CASE
+  const status = sql<DocumentStatus>`CASE
       WHEN document_type <> 'IdDocument' THEN 'PendingReview'
       WHEN ${other} IS NOT NULL AND status <> 'Invalid' THEN 'PendingReview'
       ELSE ${side === 'front' ? 'ReceivedFront' : 'ReceivedBack'} END`;
@@ -198,4 +193,129 @@ export async function getDocumentFile(db: Kysely<Database>, orgId: string, appli
     .where('org_id', '=', orgId).where('application_id', '=', applicationId).where('id', '=', documentId).executeTakeFirst();
   if (!row || !row.bytes || !row.contentType) return null;
   return { contentType: row.contentType, bytes: row.bytes };
+}
+
+/** Only while it is still Pending (no workflow got to evaluate it): removes an application the API could not start. */
+export async function deletePendingApplication(db: Kysely<Database>, applicationId: string): Promise<void> {
+  await db.transaction().execute(async (trx) => {
+    const pending = await trx.selectFrom('applications').select('id').where('id', '=', applicationId).where('status', '=', 'Pending').forUpdate().executeTakeFirst();
+    if (!pending) return;
+    await trx.deleteFrom('application_persons').where('application_id', '=', applicationId).execute();
+    await trx.deleteFrom('applications').where('id', '=', applicationId).execute();
+  });
+}
+
+/** The application's status alone (one indexed column; the API polls it while the evaluation runs). */
+export async function applicationStatus(db: Kysely<Database>, orgId: string, applicationId: string): Promise<ApplicationStatus | undefined> {
+  return (await db.selectFrom('applications').select('status').where('id', '=', applicationId).where('org_id', '=', orgId).executeTakeFirst())?.status;
+}
+
+// --- what the workflows' activities read and write ---------------------------------------
+
+export type LockedApplication = Pick<ApplicationRow, 'status' | 'decision_reason_code' | 'attributes' | 'type'>;
+
+/** The application row, locked for the caller's transaction. */
+export async function lockApplication(trx: Kysely<Database>, orgId: string, applicationId: string): Promise<LockedApplication> {
+  return trx.selectFrom('applications').select(['status', 'decision_reason_code', 'attributes', 'type'])
+    .where('id', '=', applicationId).where('org_id', '=', orgId).forUpdate().executeTakeFirstOrThrow();
+}
+
+/** The application's status, held (shared) until the caller's transaction ends. */
+export async function shareApplicationStatus(trx: Kysely<Database>, orgId: string, applicationId: string): Promise<ApplicationStatus | undefined> {
+  return (await trx.selectFrom('applications').select('status').where('id', '=', applicationId).where('org_id', '=', orgId).forShare().executeTakeFirst())?.status;
+}
+
+export async function personsOfApplication(trx: Kysely<Database>, orgId: string, applicationId: string): Promise<PersonRow[]> {
+  return trx.selectFrom('application_persons').selectAll().where('application_id', '=', applicationId).where('org_id', '=', orgId).orderBy('id').execute();
+}
+
+/** Which of these identity keys are on another open application of the org. */
+export async function identityKeysOnOtherOpenApplications(trx: Kysely<Database>, orgId: string, applicationId: string, keys: string[], openStatuses: readonly ApplicationStatus[]): Promise<Set<string>> {
+  if (!keys.length) return new Set();
+  const rows = await trx.selectFrom('application_persons as p').innerJoin('applications as a', 'a.id', 'p.application_id')
+    .select('p.identity_key').where('p.org_id', '=', orgId).where('a.org_id', '=', orgId)
+    .where('p.application_id', '<>', applicationId).where('a.status', 'in', [...openStatuses])
+    .where('p.identity_key', 'in', keys).execute();
+  return new Set(rows.map((r) => r.identity_key));
+}
+
+/** A person's required documents as the workflows know them. */
+export interface DocumentRef { id: string; person_id: string; document_type: DocumentType }
+
+export async function documentRefsOfApplication(trx: Kysely<Database>, orgId: string, applicationId: string): Promise<DocumentRef[]> {
+  return trx.selectFrom('application_documents').select(['id', 'person_id', 'document_type'])
+    .where('application_id', '=', applicationId).where('org_id', '=', orgId).orderBy('id').execute();
+}
+
+export type NewRequiredDocument = Pick<Insertable<ApplicationDocumentsTable>, 'person_id' | 'document_type' | 'description' | 'name'>;
+
+export async function insertRequiredDocuments(trx: Kysely<Database>, orgId: string, applicationId: string, docs: NewRequiredDocument[]): Promise<DocumentRef[]> {
+  if (!docs.length) return [];
+  return trx.insertInto('application_documents').values(docs.map((d) => ({
+    ...d, application_id: applicationId, org_id: orgId, status: 'Required' as const, reason: null, reason_code: null,
+    front_content_type: null, front_file: null, back_content_type: null, back_file: null, verification_job_id: null,
+  }))).returning(['id', 'person_id', 'document_type']).execute();
+}
+
+export interface ApplicationChange {
+  status?: ApplicationStatus;
+  /** undefined keeps the stored value (as for the others). */
+  reason?: string | null;
+  reasonCode?: string | null;
+  decidedBy?: string | null;
+}
+
+export async function updateApplication(trx: Kysely<Database>, orgId: string, applicationId: string, change: ApplicationChange): Promise<void> {
+  await trx.updateTable('applications').set({
+    updated_at: sql`now()`,
+    ...(change.status !== undefined ? { status: change.status } : {}),
+    ...(change.reason !== undefined ? { decision_reason: change.reason } : {}),
+    ...(change.reasonCode !== undefined ? { decision_reason_code: change.reasonCode } : {}),
+    ...(change.decidedBy !== undefined ? { decided_by: change.decidedBy } : {}),
+  }).where('id', '=', applicationId).where('org_id', '=', orgId).execute();
+}
+
+export async function updatePerson(trx: Kysely<Database>, orgId: string, personId: string, change: { status: PersonStatus; reason?: string | null; reasonCode?: string | null }): Promise<void> {
+  await trx.updateTable('application_persons').set({
+    status: change.status,
+    ...(change.reason !== undefined ? { reason: change.reason } : {}),
+    ...(change.reasonCode !== undefined ? { reason_code: change.reasonCode } : {}),
+  }).where('id', '=', personId).where('org_id', '=', orgId).execute();
+}
+
+export async function markPersonsAwaitingDocuments(trx: Kysely<Database>, orgId: string, personIds: string[]): Promise<void> {
+  if (!personIds.length) return;
+  await trx.updateTable('application_persons').set({ status: 'AwaitingDocuments' }).where('id', 'in', personIds).where('org_id', '=', orgId).execute();
+}
+
+export async function getPerson(trx: Kysely<Database>, orgId: string, personId: string): Promise<Pick<PersonRow, 'role' | 'position' | 'full_name' | 'reason_code'> | undefined> {
+  return trx.selectFrom('application_persons').select(['role', 'position', 'full_name', 'reason_code'])
+    .where('id', '=', personId).where('org_id', '=', orgId).executeTakeFirst();
+}
+
+/** Every person not denied becomes `personStatus`; every document in `fromDocumentStatus` becomes `documentStatus`. */
+export async function settlePersonsAndDocuments(trx: Kysely<Database>, orgId: string, applicationId: string, c: { personStatus: PersonStatus; exceptPersonStatus: PersonStatus; fromDocumentStatus: DocumentStatus; documentStatus: DocumentStatus }): Promise<void> {
+  await trx.updateTable('application_persons').set({ status: c.personStatus })
+    .where('application_id', '=', applicationId).where('org_id', '=', orgId).where('status', '<>', c.exceptPersonStatus).execute();
+  await trx.updateTable('application_documents').set({ status: c.documentStatus, updated_at: sql`now()` })
+    .where('application_id', '=', applicationId).where('org_id', '=', orgId).where('status', '=', c.fromDocumentStatus).execute();
+}
+
+/** A document and what verifying it needs of its person, locked for the caller's transaction. */
+export async function lockDocumentForVerification(trx: Kysely<Database>, orgId: string, applicationId: string, documentId: string) {
+  return trx.selectFrom('application_documents as d').innerJoin('application_persons as p', 'p.id', 'd.person_id')
+    .select(['d.id', 'd.document_type', 'd.status', 'd.verification_job_id', 'p.us_person', 'p.full_name', 'p.date_of_birth'])
+    .where('d.id', '=', documentId).where('d.application_id', '=', applicationId).where('d.org_id', '=', orgId)
+    .forUpdate().executeTakeFirst();
+}
+
+export async function recordDocumentVerification(trx: Kysely<Database>, orgId: string, documentId: string, v: { status: DocumentStatus; reason: string | null; reasonCode: string | null; jobId: string }): Promise<void> {
+  await trx.updateTable('application_documents').set({
+    status: v.status, reason: v.reason, reason_code: v.reasonCode, verification_job_id: v.jobId, updated_at: sql`now()`,
+  }).where('id', '=', documentId).where('org_id', '=', orgId).execute();
+}
+
+export async function documentStatusesOfPerson(trx: Kysely<Database>, orgId: string, personId: string): Promise<DocumentStatus[]> {
+  const rows = await trx.selectFrom('application_documents').select('status').where('person_id', '=', personId).where('org_id', '=', orgId).execute();
+  return rows.map((r) => r.status);
 }

@@ -1,18 +1,29 @@
-// The API's side of the application workflow: starting it (idempotently) and calling its updates.
+// The API's side of the application and person workflows: starting them (idempotently) and
+// calling their updates. Failures come back as the typed errors below; routes say them in HTTP.
 import { ActivityFailure, WorkflowNotFoundError, WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import { WithStartWorkflowOperation, WorkflowUpdateFailedError } from '@temporalio/client';
 import type { UpdateDefinition } from '@temporalio/common';
-import { ApiError, conflict } from '../platform/http/errors';
 import { durationMs } from '../platform/config';
 import type { EngineDeps } from '../platform/deps';
 import type { applicationWorkflow } from './workflows/application';
-import { applicationWorkflowId, initialEvaluationUpdate, personWorkflowId, type ApplicationWorkflowInput } from './messages';
+import { applicationWorkflowId, personWorkflowId } from './domain';
+import { initialEvaluationUpdate, type ApplicationWorkflowInput } from './messages';
 import { ApplicationIdKey, ApplicationStatusKey, ApplicationTypeKey, OrgIdKey } from '../platform/temporal/searchAttributes';
 import type { ApplicationRow } from './repository';
 
 /** Temporal could not say whether the workflow was started: keep what is stored, let the client retry. */
 export class WorkflowStartUnknown extends Error {
   override name = 'WorkflowStartUnknown';
+}
+
+/** The workflow refused the update (its validator) or has ended: the request does not fit the application's state. */
+export class WorkflowRequestRefused extends Error {
+  override name = 'WorkflowRequestRefused';
+}
+
+/** The update was accepted but its activity kept failing (the database is down, say): not the client's fault. */
+export class WorkflowUnavailable extends Error {
+  override name = 'WorkflowUnavailable';
 }
 
 /** How long POST /applications waits for the initial evaluation before answering with Pending. */
@@ -64,12 +75,12 @@ export async function startApplicationWorkflow(deps: EngineDeps, app: Applicatio
   }
 }
 
-/** Executes an update of the application workflow; a rejected update (validator) becomes a 409 with its reason. */
+/** Executes an update of the application workflow; a rejected update (validator) throws WorkflowRequestRefused with its reason. */
 export async function executeApplicationUpdate<Ret, Args extends [unknown, ...unknown[]]>(deps: EngineDeps, applicationId: string, def: UpdateDefinition<Ret, Args>, args: Args, updateId?: string): Promise<Ret> {
   return executeUpdate(deps, applicationWorkflowId(applicationId), def, args, updateId);
 }
 
-/** The same for a person's workflow (protocol 2: verify-document goes to the person it concerns). */
+/** The same for a person's workflow (verify-document goes to the person it concerns). */
 export async function executePersonUpdate<Ret, Args extends [unknown, ...unknown[]]>(deps: EngineDeps, applicationId: string, personId: string, def: UpdateDefinition<Ret, Args>, args: Args, updateId?: string): Promise<Ret> {
   return executeUpdate(deps, personWorkflowId(applicationId, personId), def, args, updateId);
 }
@@ -81,13 +92,12 @@ async function executeUpdate<Ret, Args extends [unknown, ...unknown[]]>(deps: En
     return await handle.executeUpdate(def, { args, ...(updateId ? { updateId } : {}) });
   } catch (err) {
     // The update ran but its activity kept failing (database down, say): not the client's fault.
-    if (err instanceof WorkflowUpdateFailedError && err.cause instanceof ActivityFailure) throw unavailable('the request could not be processed right now; retry it');
-    if (err instanceof WorkflowUpdateFailedError) throw conflict(err.cause?.message ?? err.message, 'invalid_state');
-    if (err instanceof WorkflowNotFoundError) throw conflict('the application is no longer being processed', 'invalid_state');
+    if (err instanceof WorkflowUpdateFailedError && err.cause instanceof ActivityFailure) throw new WorkflowUnavailable('the request could not be processed right now; retry it');
+    if (err instanceof WorkflowUpdateFailedError) throw new WorkflowRequestRefused(err.cause?.message ?? err.message);
     const e = err as { name?: string; message?: string };
-    if (e?.name === 'WorkflowNotFoundError' || /workflow execution already completed/i.test(e?.message ?? '')) throw conflict('the application is no longer being processed', 'invalid_state');
+    if (err instanceof WorkflowNotFoundError || e?.name === 'WorkflowNotFoundError' || /workflow execution already completed/i.test(e?.message ?? '')) {
+      throw new WorkflowRequestRefused('the application is no longer being processed');
+    }
     throw err;
   }
 }
-
-export const unavailable = (detail: string) => new ApiError(503, 'Service Unavailable', detail, { code: 'unavailable' });

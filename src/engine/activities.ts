@@ -1,8 +1,7 @@
 // Activities are built by one factory from their dependencies (database, config, HTTP).
 import type { ActivityDeps } from '../platform/deps';
 import { createApplicationActivities } from '../applications/activities';
-import { createEventActivities } from '../webhooks/events';
-import { createWebhookDeliveryActivities } from '../webhooks/activities';
+import { createEventActivities, createWebhookDeliveryActivities } from '../webhooks/activities';
 import { createVerificationActivities } from '../verification/job/activities';
 
 export function createActivities(deps: ActivityDeps) {

@@ -1,7 +1,7 @@
 import express from 'express';
 import { sql } from 'kysely';
 import type { EngineDeps } from '../platform/deps';
-import { requireApiToken } from '../orgs/auth';
+import { requireApiToken } from '../orgs/routes/authentication';
 import { errorHandler, sendErrors } from '../platform/http/errors';
 import { jsonApiBody, refuseNulInQuery } from '../platform/http/jsonApi';
 import { openApiDocument } from '../platform/openapi/document';

@@ -5,8 +5,12 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-node';
+import { verificationSettings } from '../platform/config';
 
-export const MODELS_DIR = process.env.MODELS_DIR ?? resolve(dirname(fileURLToPath(import.meta.url)), '../../models');
+/** MODELS_DIR, or the project's models/. */
+function modelsDir(): string {
+  return verificationSettings().MODELS_DIR ?? resolve(dirname(fileURLToPath(import.meta.url)), '../../models');
+}
 
 interface LockEntry { as: string; sha256: string }
 interface Lock { packages: Record<string, { licence: string; files: Record<string, LockEntry> }> }
@@ -19,7 +23,7 @@ export class ModelFileError extends Error {
 }
 
 function lockEntries(): LockEntry[] {
-  const lock = JSON.parse(readFileSync(join(MODELS_DIR, 'models.lock.json'), 'utf8')) as Lock;
+  const lock = JSON.parse(readFileSync(join(modelsDir(), 'models.lock.json'), 'utf8')) as Lock;
   return Object.values(lock.packages).flatMap((p) => Object.values(p.files));
 }
 
@@ -27,7 +31,7 @@ function lockEntries(): LockEntry[] {
 export function verifiedModelPath(name: string): string {
   const entry = lockEntries().find((e) => e.as === name);
   if (!entry) throw new ModelFileError(`model ${name} is not listed in models/models.lock.json`);
-  const path = join(MODELS_DIR, name);
+  const path = join(modelsDir(), name);
   if (!existsSync(path)) throw new ModelFileError(`model file ${path} is missing`);
   const got = createHash('sha256').update(readFileSync(path)).digest('hex');
   if (got !== entry.sha256) throw new ModelFileError(`model file ${path} has SHA-256 ${got}, expected ${entry.sha256}`);
@@ -45,7 +49,7 @@ export function modelSession(name: string, options: ort.InferenceSession.Session
   let s = sessions.get(name);
   if (!s) {
     s = ort.InferenceSession.create(verifiedModelPath(name), {
-      intraOpNumThreads: Number(process.env.ORT_THREADS ?? 1),
+      intraOpNumThreads: verificationSettings().ORT_THREADS,
       interOpNumThreads: 1,
       graphOptimizationLevel: 'all',
       // Fixed small shapes: ORT's growing memory arena only adds resident memory here.

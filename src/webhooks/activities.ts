@@ -1,11 +1,12 @@
-// Delivering one event to one webhook over HTTP, logging every attempt in webhook_attempts.
+// Recording events, and delivering them to webhooks over HTTP, logging every attempt in webhook_attempts.
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { eventResource, WEBHOOK_CONTENT_TYPES, webhookBody } from './payload';
 import { SIGNATURE_HEADER, signBody } from './signature';
-import type { Insertable, Selectable } from 'kysely';
-import type { EventsTable, WebhookAttemptsTable, WebhooksTable } from '../../migrations/database';
-import { enabledWebhooks } from './events';
+import {
+  claimOnlyAttempt, eventExists, eventsByIds, findEvent, findWebhook, findWebhookInAnyOrg, insertAttempt, listEnabledWebhooks, loggedAttempts, recordEventForDelivery,
+  updateAttempt, type AttemptOutcome, type EventRow, type RecordEventInput, type WebhookRow,
+} from './repository';
 import type { ActivityDeps } from '../platform/deps';
 import { assertDeliverable, WebhookDestinationRefused } from './destinationPolicy';
 
@@ -44,6 +45,16 @@ function describeError(err: unknown, secrets: string[]): string {
   return text.slice(0, 500);
 }
 
+export function createEventActivities(deps: Pick<ActivityDeps, 'db'> & Partial<ActivityDeps>) {
+  const { db } = deps;
+  return {
+    /** Records an event (once per dedupe key) and says whether any webhook would receive it. */
+    async recordEvent(input: RecordEventInput): Promise<{ eventId: string; hasWebhooks: boolean }> {
+      return recordEventForDelivery(db, input);
+    },
+  };
+}
+
 export function createWebhookDeliveryActivities(deps: Pick<ActivityDeps, 'db' | 'config'> & Partial<ActivityDeps>) {
   const { db, config } = deps;
   const doFetch = deps.fetch ?? fetch;
@@ -51,9 +62,8 @@ export function createWebhookDeliveryActivities(deps: Pick<ActivityDeps, 'db' | 
   return {
     /** The org's enabled webhooks that subscribe to this event, and the HTTP timeout the workflow sizes its activity timeout on. */
     async listWebhooksForEvent(input: { eventId: string; orgId: string }): Promise<{ targets: DeliveryTarget[]; timeoutMs: number }> {
-      const event = await db.selectFrom('events').select('id').where('id', '=', input.eventId).where('org_id', '=', input.orgId).executeTakeFirst();
-      if (!event) throw ApplicationFailure.nonRetryable(`event ${input.eventId} not found in org ${input.orgId}`, 'EventNotFound');
-      const hooks = await enabledWebhooks(db.selectFrom('webhooks').select(['id', 'delivery_mode']), input.orgId).orderBy('id').execute();
+      if (!(await eventExists(db, input.orgId, input.eventId))) throw ApplicationFailure.nonRetryable(`event ${input.eventId} not found in org ${input.orgId}`, 'EventNotFound');
+      const hooks = await listEnabledWebhooks(db, input.orgId);
       return { targets: hooks.map((h) => ({ webhookId: String(h.id), deliveryMode: h.delivery_mode })), timeoutMs: config.WEBHOOK_TIMEOUT_MS };
     },
 
@@ -64,17 +74,15 @@ export function createWebhookDeliveryActivities(deps: Pick<ActivityDeps, 'db' | 
      */
     async deliverWebhook(input: DeliverWebhookInput): Promise<DeliverWebhookResult> {
       const attempt = currentAttempt(input.attempt ?? 1);
-      let q = db.selectFrom('webhooks').selectAll().where('id', '=', input.webhookId);
-      if (input.orgId) q = q.where('org_id', '=', input.orgId);
-      const hook = await q.executeTakeFirst();
+      const hook = input.orgId ? await findWebhook(db, input.orgId, input.webhookId) : await findWebhookInAnyOrg(db, input.webhookId);
       if (!hook) return { outcome: 'skipped', reason: 'webhook not found' };
       if (hook.status !== 'Enabled') return { outcome: 'skipped', reason: 'webhook disabled' };
-      const event = await db.selectFrom('events').selectAll().where('id', '=', input.eventId).where('org_id', '=', hook.org_id).executeTakeFirst();
+      const event = await findEvent(db, hook.org_id, input.eventId);
       if (!event) throw ApplicationFailure.nonRetryable(`event ${input.eventId} not found for webhook ${input.webhookId}`, 'EventNotFound');
 
       let attemptNo = attempt;
       if (input.continueAttempts) {
-        const before = await loggedAttempts(input.eventId, [input.webhookId]);
+        const before = await loggedAttempts(db, hook.org_id, [input.eventId], [input.webhookId]);
         const mine = before.filter((a) => String(a.webhook_id) === String(hook.id));
         if (mine.some((a) => a.delivered) || (hook.delivery_mode === 'AtMostOnce' && mine.length > 0)) return { outcome: 'skipped', reason: 'already delivered' };
         attemptNo = mine.length + 1;
@@ -97,11 +105,10 @@ export function createWebhookDeliveryActivities(deps: Pick<ActivityDeps, 'db' | 
      */
     async deliverEvents(input: DeliverEventsInput): Promise<DeliverEventsResult> {
       if (input.eventIds.length === 0) return { delivered: 0, skipped: 0 };
-      const hooks = await enabledWebhooks(db.selectFrom('webhooks').selectAll(), input.orgId).orderBy('id').execute();
+      const hooks = await listEnabledWebhooks(db, input.orgId);
       if (hooks.length === 0) return { delivered: 0, skipped: 0 };
-      const events = await db.selectFrom('events').selectAll().where('org_id', '=', input.orgId).where('id', 'in', input.eventIds).orderBy('id').execute();
-      const logged = await db.selectFrom('webhook_attempts').select(['event_id', 'webhook_id', 'delivered'])
-        .where('org_id', '=', input.orgId).where('event_id', 'in', input.eventIds).execute();
+      const events = await eventsByIds(db, input.orgId, input.eventIds);
+      const logged = await loggedAttempts(db, input.orgId, input.eventIds);
       let delivered = 0;
       let skipped = 0;
       const failures: string[] = [];
@@ -123,26 +130,7 @@ export function createWebhookDeliveryActivities(deps: Pick<ActivityDeps, 'db' | 
     },
   };
 
-  async function loggedAttempts(eventId: string, webhookIds: string[]) {
-    return db.selectFrom('webhook_attempts').select(['webhook_id', 'delivered']).where('event_id', '=', eventId).where('webhook_id', 'in', webhookIds).execute();
-  }
-
   type Attempt = { kind: 'delivered'; statusCode: number | null } | { kind: 'failed'; error: string; statusCode: number | null; unresolved?: boolean } | { kind: 'refused'; error: string } | { kind: 'skipped' };
-
-  /**
-   * Logs an AtMostOnce webhook's one attempt at an event *before* its request, unless one is
-   * logged already (then: undefined, send nothing). The webhook's row lock makes concurrent
-   * claimers (a timed-out attempt still running, the per-event hand-over) take turns.
-   */
-  async function claimOnlyAttempt(hook: Selectable<WebhooksTable>, event: Selectable<EventsTable>): Promise<{ id: string } | undefined> {
-    return db.transaction().execute(async (trx) => {
-      await trx.selectFrom('webhooks').select('id').where('id', '=', hook.id).forUpdate().execute();
-      const earlier = await trx.selectFrom('webhook_attempts').select('id').where('event_id', '=', event.id).where('webhook_id', '=', hook.id).limit(1).executeTakeFirst();
-      if (earlier) return undefined;
-      return trx.insertInto('webhook_attempts').values({ org_id: hook.org_id, event_id: event.id, webhook_id: hook.id, attempt: 1, status_code: null, error: 'sending', duration_ms: 0, delivered: false })
-        .returning('id').executeTakeFirstOrThrow();
-    });
-  }
 
   /**
    * One HTTP attempt of one event to one webhook, logged in webhook_attempts whatever happens.
@@ -150,12 +138,12 @@ export function createWebhookDeliveryActivities(deps: Pick<ActivityDeps, 'db' | 
    * first, so no retry, crash or concurrent run sends a second one. Redelivery on request sends
    * again whatever the mode.
    */
-  async function attemptDelivery(hook: Selectable<WebhooksTable>, event: Selectable<EventsTable>, attempt: number, onlyOnce = false): Promise<Attempt> {
-    const claimed = onlyOnce ? await claimOnlyAttempt(hook, event) : null;
+  async function attemptDelivery(hook: WebhookRow, event: EventRow, attempt: number, onlyOnce = false): Promise<Attempt> {
+    const claimed = onlyOnce ? await claimOnlyAttempt(db, hook.org_id, hook.id, event.id) : null;
     if (claimed === undefined) return { kind: 'skipped' };
-    const record = async (row: Pick<Insertable<WebhookAttemptsTable>, 'status_code' | 'error' | 'duration_ms' | 'delivered'>) => {
-      if (claimed) await db.updateTable('webhook_attempts').set(row).where('id', '=', claimed.id).execute();
-      else await db.insertInto('webhook_attempts').values({ org_id: hook.org_id, event_id: event.id, webhook_id: hook.id, attempt, ...row }).execute();
+    const record = async (row: AttemptOutcome) => {
+      if (claimed) await updateAttempt(db, hook.org_id, claimed.id, row);
+      else await insertAttempt(db, hook.org_id, { event_id: event.id, webhook_id: hook.id, attempt, ...row });
     };
     if (!config.WEBHOOK_ALLOW_PRIVATE_NETWORKS) {
       try {

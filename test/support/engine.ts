@@ -7,7 +7,7 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, type Worker, type WorkerOptions } from '@temporalio/worker';
 import { inject } from 'vitest';
 import { createApp } from '../../src/engine/httpApi';
-import { createOrgWithToken } from '../../src/orgs/auth';
+import { createOrgWithToken } from '../../src/orgs/repository';
 import { loadConfig, type Config } from '../../src/platform/config';
 import { connectDatabase } from '../../src/platform/database/connection';
 import { installTemporalRuntime } from '../../src/platform/temporal/runtime';

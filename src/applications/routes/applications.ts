@@ -1,14 +1,19 @@
 // /applications: create (starts the application workflow), get, list, cancel and review.
 import { Router } from 'express';
-import { getAggregate, insertApplication, listApplications, documentRefsOfApplications, personsOfApplications, type ApplicationAggregate } from '../repository';
-import { applicationDocument, serializeApplication } from '../serialize';
+import {
+  applicationStatus, deletePendingApplication, documentRefsOfApplications, getAggregate, insertApplication, listApplications, personsOfApplications, type ApplicationAggregate,
+} from '../repository';
+import { newApplication } from './newApplication';
+import { answeredInHttp } from './workflowRequests';
+import { applicationDocument, serializeApplication } from './serialize';
 import { executeApplicationUpdate, startApplicationWorkflow, WorkflowStartUnknown } from '../workflowClient';
 import type { EngineDeps } from '../../platform/deps';
 import { log } from '../../platform/log';
-import { cancelUpdate, isTerminal, reviewUpdate } from '../messages';
+import { APPLICATION_TYPES, isTerminal } from '../domain';
+import { cancelUpdate, reviewUpdate } from '../messages';
 import { ApiError, conflict, notFound, parseOr400, ValidationError } from '../../platform/http/errors';
 import { pageParams, route, sendDocument } from '../../platform/http/jsonApi';
-import { APPLICATION_TYPES, CancelApplicationRequest, CreateApplicationRequest, ListApplicationsQuery, parseBody, ReviewApplicationRequest } from '../schemas/applications';
+import { CancelApplicationRequest, CreateApplicationRequest, ListApplicationsQuery, parseBody, ReviewApplicationRequest } from '../schemas/applications';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -18,9 +23,9 @@ async function afterEvaluation(deps: EngineDeps, orgId: string, id: string, maxM
   // the required documents as Unit's does. Polls one indexed column; the full read happens once.
   const until = Date.now() + maxMs;
   for (let wait = 10; Date.now() < until; wait = Math.min(wait * 1.5, 250)) {
-    const row = await deps.db.selectFrom('applications').select('status').where('id', '=', id).where('org_id', '=', orgId).executeTakeFirst();
-    if (!row) throw notFound('application', id);
-    if (row.status !== 'Pending') break;
+    const status = await applicationStatus(deps.db, orgId, id);
+    if (!status) throw notFound('application', id);
+    if (status !== 'Pending') break;
     await sleep(wait);
   }
   const agg = await getAggregate(deps.db, orgId, id);
@@ -51,7 +56,7 @@ export function applicationRoutes(deps: EngineDeps): Router {
         detail: `data.type: must be one of ${APPLICATION_TYPES.join(', ')}${type === undefined ? '' : ` (got ${JSON.stringify(type)})`}` }]);
     }
     const body = parseBody(CreateApplicationRequest, req.body);
-    const inserted = await insertApplication(deps.db, req.orgId, body.data);
+    const inserted = await insertApplication(deps.db, req.orgId, newApplication(body.data));
     if (inserted.kind === 'conflict') {
       throw conflict(`idempotencyKey ${JSON.stringify(body.data.attributes.idempotencyKey)} was already used for application ${inserted.application.id} with a different request`, 'idempotency_key_reused');
     }
@@ -65,12 +70,7 @@ export function applicationRoutes(deps: EngineDeps): Router {
         if (!inserted.application.idempotency_key && !(err instanceof WorkflowStartUnknown)) {
           // Without a key the client cannot retry this very application: leave nothing behind
           // (only while it is still Pending, i.e. no workflow got to evaluate it).
-          await deps.db.transaction().execute(async (trx) => {
-            const pending = await trx.selectFrom('applications').select('id').where('id', '=', inserted.application.id).where('status', '=', 'Pending').forUpdate().executeTakeFirst();
-            if (!pending) return;
-            await trx.deleteFrom('application_persons').where('application_id', '=', inserted.application.id).execute();
-            await trx.deleteFrom('applications').where('id', '=', inserted.application.id).execute();
-          }).catch(() => undefined);
+          await deletePendingApplication(deps.db, inserted.application.id).catch(() => undefined);
         }
         throw new ApiError(503, 'Service Unavailable', 'the application could not be started; retry the request (with the same idempotencyKey)', { code: 'workflow_start_failed' });
       }
@@ -114,7 +114,7 @@ export function applicationRoutes(deps: EngineDeps): Router {
     if (isTerminal(agg.application.status)) {
       throw conflict(`application ${id} is already ${agg.application.status}; only Pending, AwaitingDocuments or PendingReview applications can be canceled`, 'invalid_state');
     }
-    const out = await executeApplicationUpdate(deps, id, cancelUpdate, [{ reason: body.data.attributes.reason }]);
+    const out = await answeredInHttp(executeApplicationUpdate(deps, id, cancelUpdate, [{ reason: body.data.attributes.reason }]));
     if (!out.ok) throw conflict(out.error ?? `application ${id} is ${out.status}`, 'invalid_state');
     sendDocument(res, 200, applicationDocument(await mustGet(deps, req.orgId, id)));
   }));
@@ -127,7 +127,7 @@ export function applicationRoutes(deps: EngineDeps): Router {
     if (agg.application.status !== 'PendingReview') {
       throw conflict(`application ${id} is ${agg.application.status}; a review decision is only possible in PendingReview`, 'invalid_state');
     }
-    const out = await executeApplicationUpdate(deps, id, reviewUpdate, [body.data.attributes]);
+    const out = await answeredInHttp(executeApplicationUpdate(deps, id, reviewUpdate, [body.data.attributes]));
     if (!out.ok) throw conflict(out.error ?? `application ${id} is ${out.status}`, 'invalid_state');
     sendDocument(res, 200, applicationDocument(await mustGet(deps, req.orgId, id)));
   }));

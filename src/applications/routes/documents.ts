@@ -1,26 +1,37 @@
 // /applications/:id/documents: list, upload (raw image/pdf body), download, and verify a
 // SelfieVerification document with a completed verification job.
 import express, { Router, type NextFunction, type Request, type Response } from 'express';
-import { getAggregate, getDocument, getDocumentFile, getDocumentInContext, listDocuments, needsBack, storeUpload, UPLOADABLE, UPLOAD_OPEN_STATUSES } from '../repository';
-import { serializeDocument } from '../serialize';
-import { executeApplicationUpdate, executePersonUpdate } from '../workflowClient';
+import { getJob } from '../../verification/job/repository';
 import type { EngineDeps } from '../../platform/deps';
-import { applicationWorkflowId, documentUploadedSignal, personWorkflowId, verifyDocumentUpdate, type DocumentStatus, type DocumentType, type VerifyErrorCode } from '../messages';
 import { ApiError, conflict, notFound, ValidationError } from '../../platform/http/errors';
 import { route, sendDocument } from '../../platform/http/jsonApi';
+import { personWorkflowId, type DocumentType } from '../domain';
+import { documentUploadedSignal, verifyDocumentUpdate } from '../messages';
+import { getAggregate, getDocument, getDocumentFile, getDocumentInContext, needsBack, storeUpload, UPLOADABLE, UPLOAD_OPEN_STATUSES } from '../repository';
+import { canVerify, jobFacts, type VerifyRefusal } from '../rules/verification';
+import { executePersonUpdate } from '../workflowClient';
 import { parseBody } from '../schemas/applications';
-import { matchesMagic, UPLOAD_TYPES, VerifyDocumentRequest } from '../schemas/documents';
+import { UPLOAD_TYPES, VerifyDocumentRequest } from '../schemas/documents';
+import { FILE_TYPES, sniffFileType } from '../../platform/http/fileSignature';
+import { serializeDocument } from './serialize';
+import { answeredInHttp } from './workflowRequests';
 
+const isUploadType = (ct: string): ct is (typeof UPLOAD_TYPES)[number] => (UPLOAD_TYPES as readonly string[]).includes(ct);
 const unsupported = (detail: string, code = 'unsupported_media_type') => new ApiError(415, 'Unsupported Media Type', detail, { code });
 
-const VERIFY_ERRORS: Record<VerifyErrorCode, (jobId: string) => ApiError> = {
-  document_not_found: () => notFound('document', ''),
-  document_not_verifiable: () => conflict('the document is not a SelfieVerification document awaiting verification', 'document_not_verifiable'),
-  job_not_found: (j) => new ApiError(404, 'Not Found', `verification job ${j} was not found`, { code: 'not_found', source: { pointer: '/data/attributes/jobId' } }),
-  job_not_completed: (j) => conflict(`verification job ${j} is not completed yet (job not completed); poll GET /verification-jobs/${j} until it is`, 'job_not_completed'),
-  job_failed: (j) => new ApiError(422, 'Unprocessable Entity', `verification job ${j} failed and cannot verify a document; start a new job`, { code: 'job_failed', source: { pointer: '/data/attributes/jobId' } }),
-  job_already_used: (j) => conflict(`verification job ${j} was already used to verify a document; start a new job`, 'job_already_used'),
-  application_not_awaiting_documents: () => conflict('the application is not AwaitingDocuments', 'invalid_state'),
+/** How each refusal of the verification rule (rules/verification.ts, which words it) is said in HTTP. */
+const VERIFY_REFUSALS: Record<VerifyRefusal, { status: number; title: string; code: string; pointer?: string }> = {
+  document_not_found: { status: 404, title: 'Not Found', code: 'not_found' },
+  job_not_found: { status: 404, title: 'Not Found', code: 'not_found', pointer: '/data/attributes/jobId' },
+  job_not_completed: { status: 409, title: 'Conflict', code: 'job_not_completed' },
+  job_failed: { status: 422, title: 'Unprocessable Entity', code: 'job_failed', pointer: '/data/attributes/jobId' },
+  job_already_used: { status: 409, title: 'Conflict', code: 'job_already_used' },
+  document_not_verifiable: { status: 409, title: 'Conflict', code: 'document_not_verifiable' },
+  application_not_awaiting_documents: { status: 409, title: 'Conflict', code: 'invalid_state' },
+};
+const verifyRefused = (refusal: VerifyRefusal, message: string) => {
+  const r = VERIFY_REFUSALS[refusal];
+  return new ApiError(r.status, r.title, message, { code: r.code, ...(r.pointer ? { source: { pointer: r.pointer } } : {}) });
 };
 
 export function documentRoutes(deps: EngineDeps): Router {
@@ -37,7 +48,7 @@ export function documentRoutes(deps: EngineDeps): Router {
   // Upload: the type is checked before the body is read, the size while it is read.
   const checkType = (req: Request, _res: Response, next: NextFunction) => {
     const ct = (req.header('content-type') ?? '').split(';')[0].trim().toLowerCase();
-    if (!UPLOAD_TYPES[ct]) return next(unsupported(`Content-Type must be one of ${Object.keys(UPLOAD_TYPES).join(', ')} (got ${ct || 'none'})`));
+    if (!isUploadType(ct)) return next(unsupported(`Content-Type must be one of ${UPLOAD_TYPES.join(', ')} (got ${ct || 'none'})`));
     next();
   };
   const raw = express.raw({ type: () => true, limit: deps.config.MAX_UPLOAD_BYTES });
@@ -48,7 +59,7 @@ export function documentRoutes(deps: EngineDeps): Router {
     if (!Buffer.isBuffer(bytes) || bytes.length === 0) {
       throw new ValidationError([{ status: '400', title: 'Bad Request', detail: 'the request body must be the file', code: 'empty_file' }]);
     }
-    if (!matchesMagic(ct, bytes)) throw unsupported(`the file content is not ${UPLOAD_TYPES[ct].label} as Content-Type ${ct} says`, 'content_mismatch');
+    if (!isUploadType(ct) || sniffFileType(bytes, [ct]) !== ct) throw unsupported(`the file content is not ${isUploadType(ct) ? FILE_TYPES[ct].label : ct} as Content-Type ${ct} says`, 'content_mismatch');
     const agg = await getAggregate(deps.db, req.orgId, applicationId);
     if (!agg) throw notFound('application', applicationId);
     const doc = agg.documents.find((d) => d.id === documentId);
@@ -58,13 +69,12 @@ export function documentRoutes(deps: EngineDeps): Router {
     }
     if (side === 'back' && !needsBack(doc.document_type)) throw conflict(`a ${doc.document_type} has no back side; upload it with PUT /applications/${applicationId}/documents/${documentId}`, 'no_back_side');
     if (agg.application.status !== 'AwaitingDocuments') throw conflict(`application ${applicationId} is ${agg.application.status}; documents can be uploaded only while AwaitingDocuments`, 'invalid_state');
-    if (!UPLOAD_OPEN_STATUSES.includes(doc.status as DocumentStatus)) throw conflict(`document ${documentId} is ${doc.status} and accepts no more files`, 'invalid_state');
+    if (!UPLOAD_OPEN_STATUSES.includes(doc.status)) throw conflict(`document ${documentId} is ${doc.status} and accepts no more files`, 'invalid_state');
     const stored = await storeUpload(deps.db, req.orgId, applicationId, documentId, side, ct, bytes);
     if (!stored) throw conflict(`document ${documentId} accepts no more files`, 'invalid_state');
     try {
-      // Protocol 2: the person the document belongs to takes it; protocol 1: the application forwards it.
-      const workflowId = agg.application.workflow_protocol === 2 ? personWorkflowId(applicationId, String(doc.person_id)) : applicationWorkflowId(applicationId);
-      await deps.temporal.workflow.getHandle(workflowId).signal(documentUploadedSignal, { documentId, status: stored.status as DocumentStatus });
+      // The person the document belongs to takes it.
+      await deps.temporal.workflow.getHandle(personWorkflowId(applicationId, String(doc.person_id))).signal(documentUploadedSignal, { documentId, status: stored.status });
     } catch (err) {
       // The application closed between the check and the signal (deadline, cancel, denial).
       if ((err as Error)?.name === 'WorkflowNotFoundError') throw conflict(`application ${applicationId} is no longer accepting documents`, 'invalid_state');
@@ -95,20 +105,14 @@ export function documentRoutes(deps: EngineDeps): Router {
     if (!found) throw notFound('application', applicationId);
     if (!found.document) throw notFound('document', documentId);
     const { document: doc, person } = found;
-    // The job's own state first: these answers do not depend on the application.
-    const job = await deps.db.selectFrom('verification_jobs').select(['status', 'used_by_document_id']).where('id', '=', jobId).where('org_id', '=', req.orgId).executeTakeFirst();
-    if (!job) throw VERIFY_ERRORS.job_not_found(jobId);
-    if (job.status === 'pending') throw VERIFY_ERRORS.job_not_completed(jobId);
-    if (job.status === 'failed') throw VERIFY_ERRORS.job_failed(jobId);
-    if (job.used_by_document_id !== null) throw VERIFY_ERRORS.job_already_used(jobId);
-    if (doc.document_type !== 'SelfieVerification') throw conflict(`document ${documentId} is a ${doc.document_type}; only SelfieVerification documents are verified with a job (upload the file instead)`, 'document_not_verifiable');
-    if (found.applicationStatus !== 'AwaitingDocuments') throw conflict(`application ${applicationId} is ${found.applicationStatus}; documents can be verified only while AwaitingDocuments`, 'invalid_state');
-    if (!['Required', 'Invalid'].includes(doc.status)) throw conflict(`document ${documentId} is ${doc.status}; only Required or Invalid documents can be verified`, 'document_not_verifiable');
+    const allowed = canVerify({
+      documentId, jobId, applicationStatus: found.applicationStatus, job: jobFacts(await getJob(deps.db, req.orgId, jobId)),
+      document: { documentType: doc.document_type, status: doc.status, verificationJobId: doc.verification_job_id },
+    });
+    if (!allowed.ok) throw verifyRefused(allowed.refusal, allowed.message);
     const updateId = `verify-${documentId}-${jobId}`;
-    const out = found.workflowProtocol === 2
-      ? await executePersonUpdate(deps, applicationId, person.id, verifyDocumentUpdate, [{ documentId, jobId }], updateId)
-      : await executeApplicationUpdate(deps, applicationId, verifyDocumentUpdate, [{ documentId, jobId }], updateId);
-    if (!out.ok) throw VERIFY_ERRORS[out.error](jobId);
+    const out = await answeredInHttp(executePersonUpdate(deps, applicationId, person.id, verifyDocumentUpdate, [{ documentId, jobId }], updateId));
+    if (!out.ok) throw verifyRefused(out.error, out.message);
     const fresh = await getDocument(deps.db, req.orgId, applicationId, documentId);
     sendDocument(res, 200, { data: serializeDocument(fresh!, person) });
   }));

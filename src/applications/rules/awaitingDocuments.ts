@@ -1,6 +1,7 @@
 // While documents are awaited: the next reminder or the deadline, whichever comes first.
-// Pure (workflow-safe); both protocols of the application workflow use it.
-import type { ApplicationStatus, ApplicationWorkflowInput } from '../messages';
+// Pure (workflow-safe).
+import type { ApplicationStatus } from '../domain';
+import type { ApplicationWorkflowInput } from '../messages';
 
 export interface AwaitingDocumentsTimer { at: number; kind: 'deadline' | 'reminder' }
 

@@ -4,7 +4,7 @@
 //   ReplaceIdentification                  → a SelfieVerification instead of the ID document
 //   Always                                 → both
 //   requireIdVerification: true            → the ID document is required in every case
-import type { DocumentType, PersonRole } from '../messages';
+import type { DocumentType, PersonRole } from '../domain';
 
 export interface EvaluationParams {
   useSelfieVerification?: 'Never' | 'ReplaceIdentification' | 'Always';

@@ -2,7 +2,7 @@
 // the person: thresholds on the scores, the job's own decision, and Unit's supported-document
 // rule (US person → drivers-license or identification; non-US person → passport).
 import { compareExpectedPerson } from '../../verification/document/fields';
-import type { DocumentStatus, PersonVerdict } from '../messages';
+import type { DocumentStatus, PersonVerdict } from '../domain';
 
 export interface ScoreThresholds { faceMatch: number; selfie: number; id: number }
 export interface SelfieThresholds {

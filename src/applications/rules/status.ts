@@ -1,6 +1,6 @@
 // How a person's status follows from their documents, and an application's from its persons'.
 // Pure and deterministic: used by workflows (in their sandbox) and by activities alike.
-import type { ApplicationStatus, DocumentStatus, PersonStatus } from '../messages';
+import type { ApplicationStatus, DocumentStatus, PersonStatus } from '../domain';
 
 const AWAITING: DocumentStatus[] = ['Required', 'Invalid', 'ReceivedFront', 'ReceivedBack'];
 
@@ -22,3 +22,12 @@ export function aggregateStatus(persons: PersonStatus[]): ApplicationStatus {
 
 /** A person whose status no later document can change: their verification is over. */
 export const personSettled = (s: PersonStatus) => s === 'Approved' || s === 'Denied' || s === 'PendingReview';
+
+/**
+ * What an application's approval means for its parts: every person not denied is approved, and
+ * every document still awaiting review is approved with it (a reviewer's approval covers the
+ * uploaded ID documents they looked at).
+ */
+export const APPROVAL_SETTLES = { personStatus: 'Approved', exceptPersonStatus: 'Denied', fromDocumentStatus: 'PendingReview', documentStatus: 'Approved' } as const satisfies {
+  personStatus: PersonStatus; exceptPersonStatus: PersonStatus; fromDocumentStatus: DocumentStatus; documentStatus: DocumentStatus;
+};

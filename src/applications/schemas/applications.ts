@@ -5,6 +5,8 @@ import { ZodError, type ZodType } from 'zod';
 import { fromZod } from '../../platform/http/errors';
 import { JSON_API } from '../../platform/http/jsonApi';
 import { registry } from '../../platform/openapi/registry';
+import { DATABASE_ID } from '../../platform/database/ids';
+import { APPLICATION_STATUSES, APPLICATION_TYPES, DOCUMENT_STATUSES, DOCUMENT_TYPES, PERSON_ROLES } from '../domain';
 
 // --- building blocks ---------------------------------------------------------------------
 
@@ -129,7 +131,6 @@ export type IndividualAttributes = z.infer<typeof IndividualAttributes>;
 export type BusinessAttributes = z.infer<typeof BusinessAttributes>;
 export type PersonAttributes = z.infer<typeof OfficerAttributes> | z.infer<typeof BeneficialOwnerAttributes> | IndividualAttributes;
 
-export const APPLICATION_TYPES = ['individualApplication', 'businessApplication'] as const;
 export const CreateApplicationRequest = z.object({
   data: z.discriminatedUnion('type', [
     z.object({ type: z.literal('individualApplication'), attributes: IndividualAttributes }).strict(),
@@ -149,7 +150,6 @@ export const ReviewApplicationRequest = z.object({
   }).strict(),
 }).strict();
 
-export const APPLICATION_STATUSES = ['Pending', 'AwaitingDocuments', 'PendingReview', 'Approved', 'Denied', 'Canceled'] as const;
 export const ListApplicationsQuery = z.object({
   filter: z.object({
     status: z.union([z.enum(APPLICATION_STATUSES), z.array(z.enum(APPLICATION_STATUSES)), z.record(z.string(), z.enum(APPLICATION_STATUSES))]).optional(),
@@ -170,14 +170,14 @@ export const DocumentResource = z.object({
   type: z.literal('document'),
   id: z.string(),
   attributes: z.object({
-    documentType: z.enum(['IdDocument', 'Passport', 'SelfieVerification']),
-    status: z.enum(['Required', 'ReceivedFront', 'ReceivedBack', 'PendingReview', 'Approved', 'Invalid']),
+    documentType: z.enum(DOCUMENT_TYPES),
+    status: z.enum(DOCUMENT_STATUSES),
     description: z.string(),
     name: z.string(),
     dateOfBirth: z.string().optional(),
     reason: z.string().optional(),
     reasonCode: z.string().optional(),
-    personRole: z.enum(['individual', 'officer', 'beneficialOwner']),
+    personRole: z.enum(PERSON_ROLES),
     personPosition: z.number().int(),
   }),
   relationships: z.object({ application: Relationship }),
@@ -223,7 +223,7 @@ export function parseBody<T>(schema: ZodType<T>, value: unknown): T {
 const tags = ['Applications'];
 const json = <T extends z.ZodType>(schema: T) => ({ content: { [JSON_API]: { schema } } });
 const err = (description: string) => ({ description: `JSON:API errors: ${description}` });
-export const ApplicationIdParams = z.object({ applicationId: z.string().regex(/^\d+$/) });
+export const ApplicationIdParams = z.object({ applicationId: z.string().regex(DATABASE_ID) });
 registry.registerPath({
   method: 'post', path: '/applications', tags, summary: 'Create an individual or business application',
   description: 'Starts the application workflow. The response shows the status after the initial evaluation and the required documents in `included`. '

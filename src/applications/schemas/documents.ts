@@ -2,6 +2,8 @@
 import { z } from 'zod';
 import { JSON_API } from '../../platform/http/jsonApi';
 import { registry } from '../../platform/openapi/registry';
+import { DATABASE_ID } from '../../platform/database/ids';
+import type { FileType } from '../../platform/http/fileSignature';
 import { DocumentResource } from './applications';
 
 /** What Unit's SDK `verifyDocument` sends: a completed verification job to evaluate. */
@@ -13,19 +15,10 @@ export const VerifyDocumentRequest = z.object({
 }).strict();
 export type VerifyDocumentRequest = z.infer<typeof VerifyDocumentRequest>;
 
-/** Content types accepted for uploads, with the magic bytes their content must start with. */
-export const UPLOAD_TYPES: Record<string, { magic: number[]; label: string }> = {
-  'image/jpeg': { magic: [0xff, 0xd8, 0xff], label: 'JPEG' },
-  'image/png': { magic: [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a], label: 'PNG' },
-  'application/pdf': { magic: [0x25, 0x50, 0x44, 0x46, 0x2d], label: 'PDF' },
-};
+/** Content types accepted for document uploads; the bytes must be what the type says (platform/http/fileSignature). */
+export const UPLOAD_TYPES = ['image/jpeg', 'image/png', 'application/pdf'] as const satisfies readonly FileType[];
 
-export const matchesMagic = (contentType: string, buf: Buffer) => {
-  const t = UPLOAD_TYPES[contentType];
-  return !!t && buf.length >= t.magic.length && t.magic.every((b, i) => buf[i] === b);
-};
-
-export const DocumentParams = z.object({ applicationId: z.string().regex(/^\d{1,18}$/), documentId: z.string().regex(/^\d{1,18}$/) });
+export const DocumentParams = z.object({ applicationId: z.string().regex(DATABASE_ID), documentId: z.string().regex(DATABASE_ID) });
 
 // --- OpenAPI ---------------------------------------------------------------------------------
 

@@ -4,41 +4,40 @@
 // settled (Approved, Denied or PendingReview) the workflow ends and returns it, with the events
 // it recorded, to the application workflow, which delivers them with its own transition.
 // A rejected document that must be provided again is the one change reported while open.
-// Persons started by an application on protocol 1 (input without `protocol`) keep running the
-// protocol-1 code, so in-flight applications finish as they began and their histories replay.
 import { allHandlersFinished, condition, getExternalWorkflowHandle, proxyLocalActivities, setHandler, workflowInfo } from '@temporalio/workflow';
-import type { createApplicationActivities } from '../activities';
-import { derivePersonStatus, personSettled } from '../rules/status';
+import type { ApplicationActivities } from '../activities';
+import type { ApplicationStatus, DocumentStatus, PersonStatus } from '../domain';
 import {
   closePersonSignal, documentUploadedSignal, personStatusChangedSignal, personStatusQuery, verifyDocumentUpdate,
-  type ApplicationStatus, type DocumentStatus, type DocumentUploadedSignal, type PersonOutcome, type PersonStatus, type PersonWorkflowInput,
-  type VerifyDocumentOutcome, type VerifyDocumentRequest,
+  type DocumentUploadedSignal, type PersonOutcome, type PersonWorkflowInput, type VerifyDocumentOutcome, type VerifyDocumentRequest,
 } from '../messages';
-import { personWorkflowProtocol1 } from '../../workflows/protocol1/person';
+import { DocumentEventKeys } from '../rules/applicationStateMachine';
+import { derivePersonStatus, personSettled } from '../rules/status';
+import { canVerify } from '../rules/verification';
 
 // A verification the partner waits for over HTTP: give up (and fail the update) rather than hang.
-const verifyActs = proxyLocalActivities<ReturnType<typeof createApplicationActivities>>({
+const verifyActs = proxyLocalActivities<ApplicationActivities>({
   startToCloseTimeout: '20s',
   retry: { initialInterval: '200ms', maximumInterval: '2s', maximumAttempts: 5 },
 });
 // Everything else is retried until the database answers: the person must not fail over an outage.
-const acts = proxyLocalActivities<ReturnType<typeof createApplicationActivities>>({
+const acts = proxyLocalActivities<ApplicationActivities>({
   startToCloseTimeout: '30s',
   retry: { initialInterval: '200ms', maximumInterval: '30s' },
 });
 
-export async function personWorkflow(input: PersonWorkflowInput): Promise<PersonStatus | PersonOutcome> {
-  if (input.protocol !== 2) return personWorkflowProtocol1(input);
+export async function personWorkflow(input: PersonWorkflowInput): Promise<PersonOutcome> {
   const { workflowId } = workflowInfo();
   const { applicationId, orgId, personId } = input;
   const docs = new Map<string, DocumentStatus>(input.documents.map((d) => [d.documentId, 'Required']));
+  const eventKeys = new DocumentEventKeys(workflowId);
   const uploads: DocumentUploadedSignal[] = [];
   const undelivered: string[] = [];
   let status: PersonStatus = 'AwaitingDocuments';
   let reasonCode: string | null = null;
   let closedWith = null as ApplicationStatus | null;
   let busy = false;
-  let seq = 0;
+  const open = () => closedWith === null && !personSettled(status);
 
   /** Waits for and takes the person's one lock (release: `busy = false`). Several waiters can wake in one activation: re-check. */
   const lock = async () => {
@@ -54,11 +53,11 @@ export async function personWorkflow(input: PersonWorkflowInput): Promise<Person
     // One verification at a time: each derives the person's status from all of their documents.
     await lock();
     try {
-      if (closedWith !== null || personSettled(status)) return { ok: false, error: 'application_not_awaiting_documents' };
-      seq += 1;
+      const allowed = canVerify({ ...req, personOpen: open() });
+      if (!allowed.ok) return { ok: false, error: allowed.refusal, message: allowed.message };
       const out = await verifyActs.verifyPersonDocument({
         applicationId, orgId, personId, documentId: req.documentId, jobId: req.jobId,
-        applicationType: input.applicationType, dedupePrefix: `${workflowId}:${seq}`,
+        applicationType: input.applicationType, eventKeys: eventKeys.nextVerification(),
       });
       if (!out.ok) return out;
       docs.set(req.documentId, out.documentStatus);
@@ -75,20 +74,25 @@ export async function personWorkflow(input: PersonWorkflowInput): Promise<Person
           undelivered.push(...eventIds); // the application has ended: it collects them from the result
         }
       }
-      const { eventIds: _recorded, personStatus: _s, personReasonCode: _r, ...outcome } = out;
+      const { eventIds: _recorded, personStatus: _status, personReasonCode: _reason, ...outcome } = out;
       return outcome;
     } finally {
       busy = false;
     }
   }, {
     validator: (req: VerifyDocumentRequest) => {
-      if (closedWith !== null || personSettled(status)) throw new Error(`documents can only be verified while AwaitingDocuments; the person is ${status}`);
-      if (!docs.has(req?.documentId)) throw new Error(`document ${req?.documentId} is not one of this person's required documents`);
+      // The same rule as the API's and the activity's, with what the workflow knows.
+      const documentStatus = docs.get(req?.documentId);
+      const allowed = canVerify({
+        documentId: req?.documentId, jobId: req?.jobId, personOpen: open(),
+        ...(documentStatus === undefined ? { document: null } : {}),
+      });
+      if (!allowed.ok) throw new Error(allowed.message);
     },
   });
 
-  while (!personSettled(status) && closedWith === null) {
-    await condition(() => uploads.length > 0 || personSettled(status) || closedWith !== null);
+  while (open()) {
+    await condition(() => uploads.length > 0 || !open());
     const u = uploads.shift();
     if (!u || !docs.has(u.documentId)) continue;
     const prev = docs.get(u.documentId)!;
@@ -96,7 +100,7 @@ export async function personWorkflow(input: PersonWorkflowInput): Promise<Person
     if (prev === 'PendingReview' && (u.status === 'ReceivedFront' || u.status === 'ReceivedBack')) continue;
     await lock();
     try {
-      if (personSettled(status) || closedWith !== null) break;
+      if (!open()) break;
       docs.set(u.documentId, u.status);
       const next = derivePersonStatus([...docs.values()], false);
       if (next !== status) {

@@ -47,7 +47,7 @@ function cropRgb(img: RgbImage, x: number, y: number, w: number, h: number): Rgb
  * separates the lines and keeps '<' runs apart.
  */
 async function rereadMrzBand(image: RgbImage, lines: OcrLine[]): Promise<OcrLine[] | null> {
-  const mrzish = lines.filter((l) => looksLikeMrzLine(l.text) || (l.text.match(/</g) ?? []).length >= 4);
+  const mrzish = mrzLikeLines(lines);
   if (!mrzish.length) return null;
   const x0 = Math.min(...mrzish.map((l) => l.box.x));
   const x1 = Math.max(...mrzish.map((l) => l.box.x + l.box.width));
@@ -60,9 +60,7 @@ async function rereadMrzBand(image: RgbImage, lines: OcrLine[]): Promise<OcrLine
   if (band.width < 16 || band.height < 16) return null;
   // Only line-shaped regions: the band's other text (labels, signatures) cannot be MRZ.
   const regions = (await detectText(band, { maxDetSide: 1280, minDetSide: 960 })).filter((r) => r.length >= REREAD_MIN_ASPECT * r.thickness);
-  const read = await recogniseRegions(band, regions);
-  const reread = readingOrder(read.map((l, i) => ({ ...l, thickness: regions[i].thickness })).filter((l) => l.text.trim()))
-    .map(({ thickness: _t, ...l }) => l);
+  const reread = withoutThickness(readingOrder(readLines(regions, await recogniseRegions(band, regions))));
   return reread.map((l) => ({ ...l, box: { ...l.box, x: l.box.x + Math.max(0, Math.floor(x0 - padX)), y: l.box.y + Math.max(0, Math.floor(y0 - padY)) } }));
 }
 
@@ -75,20 +73,33 @@ async function rereadMrzBand(image: RgbImage, lines: OcrLine[]): Promise<OcrLine
 //     and names survive it; MRZ lines do not, so regions in the MRZ band keep
 //     full width), then the MRZ band re-read when its check digits still fail.
 /** Regions at least this many times longer than thick are read first (MRZ lines are ~15-35). */
-const LONG_ASPECT = Number(process.env.DOC_LONG_ASPECT ?? 12);
+const LONG_ASPECT = 12;
 /**
  * Horizontal squeeze of the crops of ordinary (non-MRZ) text, applied only to
  * crops wider than TEXT_SQUEEZE_FROM px and never below that width: short
  * crops (dates, numbers in small boxes) already have few pixels per glyph.
  */
-const TEXT_WIDTH_SCALE = Number(process.env.DOC_TEXT_WIDTH_SCALE ?? 0.6);
-const TEXT_SQUEEZE_FROM = Number(process.env.DOC_TEXT_SQUEEZE_FROM ?? 240);
-/** Regions thinner than this fraction of the median thickness (fine print, noise) are not read. */
+const TEXT_WIDTH_SCALE = 0.6;
+const TEXT_SQUEEZE_FROM = 240;
 /** Regions of the re-read MRZ band shorter than this many times their thickness are not read. */
-const REREAD_MIN_ASPECT = Number(process.env.DOC_REREAD_MIN_ASPECT ?? 8);
-const MIN_REL_THICKNESS = Number(process.env.DOC_MIN_REL_THICKNESS ?? 0);
+const REREAD_MIN_ASPECT = 8;
 
+/** A recognised line with its region's text height (readingOrder groups rows by it). */
 type Line = OcrLine & { thickness: number };
+
+/** The non-blank lines read from `regions` (one line per region, same order), with their thickness. */
+function readLines(regions: TextRegion[], lines: OcrLine[]): Line[] {
+  return lines.map((l, i) => ({ ...l, thickness: regions[i].thickness })).filter((l) => l.text.trim());
+}
+
+function withoutThickness(lines: Line[]): OcrLine[] {
+  return lines.map(({ thickness: _t, ...l }) => l);
+}
+
+/** Lines that look like MRZ lines, or hold a run of fillers ('<'). */
+function mrzLikeLines<T extends OcrLine>(lines: T[]): T[] {
+  return lines.filter((l) => looksLikeMrzLine(l.text) || (l.text.match(/</g) ?? []).length >= 4);
+}
 
 function cpuMsSince(c: NodeJS.CpuUsage): number {
   const d = process.cpuUsage(c);
@@ -115,11 +126,9 @@ export async function analyseDocument(image: RgbImage, options: { today?: Date }
   const cpu0 = process.cpuUsage();
   const regions = await detectText(image);
   const tDet = performance.now();
-  const readable = regions;
-  const long = mrzCandidates(readable);
-  const isLong = (r: TextRegion) => long.includes(r);
+  const long = mrzCandidates(regions);
   const read: Line[] = [];
-  const add = (rs: TextRegion[], lines: OcrLine[]) => lines.forEach((l, i) => l.text.trim() && read.push({ ...l, thickness: rs[i].thickness }));
+  const add = (rs: TextRegion[], lines: OcrLine[]) => read.push(...readLines(rs, lines));
   add(long, await recogniseRegions(image, long));
   let ordered = readingOrder(read);
   let mrz = findMrz(ordered, options.today);
@@ -127,7 +136,7 @@ export async function analyseDocument(image: RgbImage, options: { today?: Date }
   if (!mrzIsConclusive(mrz)) {
     // MRZ band (from the MRZ-looking lines read so far): fragments there keep full width.
     const band = mrzBand(ordered);
-    const rest = readable.filter((r) => !isLong(r));
+    const rest = regions.filter((r) => !long.includes(r));
     add(rest, await recogniseRegions(image, rest, {
       widthScale: (r) => (band && r.box.y + r.box.height > band.y0 && r.box.y < band.y1 ? 1 : textWidthScale(r)),
     }));
@@ -135,7 +144,7 @@ export async function analyseDocument(image: RgbImage, options: { today?: Date }
     if (!mrz?.valid) mrz = findMrz(ordered, options.today);
     stages = 2;
   }
-  const ocrLines: OcrLine[] = ordered.map(({ thickness: _t, ...l }) => l);
+  const ocrLines = withoutThickness(ordered);
   const cpuOcr = cpuMsSince(cpu0);
   const t1 = performance.now();
   let t2 = t1;
@@ -167,7 +176,7 @@ export async function analyseDocument(image: RgbImage, options: { today?: Date }
       totalMs: t3 - t0,
       totalCpuMs: cpuMsSince(cpu0),
       regions: regions.length,
-      recognised: stages === 1 ? long.length : readable.length,
+      recognised: stages === 1 ? long.length : regions.length,
     },
   };
 }
@@ -197,7 +206,7 @@ export function mrzCandidates(regions: TextRegion[]): TextRegion[] {
 
 /** Vertical extent of the MRZ-looking lines, padded by one line height; null when there are none. */
 function mrzBand(lines: Line[]): { y0: number; y1: number } | null {
-  const mrzish = lines.filter((l) => looksLikeMrzLine(l.text) || (l.text.match(/</g) ?? []).length >= 4);
+  const mrzish = mrzLikeLines(lines);
   if (!mrzish.length) return null;
   const h = Math.max(...mrzish.map((l) => l.box.height));
   return { y0: Math.min(...mrzish.map((l) => l.box.y)) - h, y1: Math.max(...mrzish.map((l) => l.box.y + l.box.height)) + h };

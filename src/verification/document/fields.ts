@@ -37,13 +37,19 @@ function iso(y: number, m: number, d: number): string | null {
 
 interface FoundDate { iso: string; index: number; before: string }
 
+/** A printed year; two digits mean 19YY when YY exceeds this year's YY by more than 20, else 20YY. */
+function fullYear(printed: string): number {
+  const y = Number(printed);
+  if (printed.length !== 2) return y;
+  return y + (y > (new Date().getUTCFullYear() % 100) + 20 ? 1900 : 2000);
+}
+
 /** Dates in a line: MM/DD/YYYY, MM-DD-YYYY, MM.DD.YYYY, YYYY-MM-DD, DD MON YYYY, DD.MM.YYYY (when unambiguous). */
 export function findDates(line: string, usOrder = true): FoundDate[] {
   const out: FoundDate[] = [];
   const s = line.toUpperCase().replace(/[O]/g, (c, i, str) => (/\d/.test(str[i - 1] ?? '') || /\d/.test(str[i + 1] ?? '') ? '0' : c));
   for (const m of s.matchAll(/(?<![0-9])(\d{1,2})\s?[/\-.]\s?(\d{1,2})\s?[/\-.]\s?(\d{4}|\d{2})(?![0-9])/g)) {
-    let a = Number(m[1]), b = Number(m[2]), y = Number(m[3]);
-    if (m[3].length === 2) y += y > (new Date().getUTCFullYear() % 100) + 20 ? 1900 : 2000;
+    const a = Number(m[1]), b = Number(m[2]), y = fullYear(m[3]);
     let d = usOrder ? iso(y, a, b) : iso(y, b, a);
     if (!d) d = usOrder ? iso(y, b, a) : iso(y, a, b);
     if (d) out.push({ iso: d, index: m.index!, before: s.slice(0, m.index) });
@@ -55,9 +61,7 @@ export function findDates(line: string, usOrder = true): FoundDate[] {
   for (const m of s.matchAll(/(?<![0-9])(\d{1,2})\s?([A-Z]{3,4})(?:\s?\/\s?[A-Z]{3,4})?\s?(\d{4}|\d{2})(?![0-9])/g)) {
     const mon = MONTHS[m[2]];
     if (!mon) continue;
-    let y = Number(m[3]);
-    if (m[3].length === 2) y += y > (new Date().getUTCFullYear() % 100) + 20 ? 1900 : 2000;
-    const d = iso(y, mon, Number(m[1]));
+    const d = iso(fullYear(m[3]), mon, Number(m[1]));
     if (d) out.push({ iso: d, index: m.index!, before: s.slice(0, m.index) });
   }
   // Compact 8-digit US dates (MMDDYYYY) after a label, e.g. "DOB 01071973".
@@ -70,7 +74,6 @@ export function findDates(line: string, usOrder = true): FoundDate[] {
 
 const DOB_LABEL = /(DOB|D0B|BIRTH|NAISSANCE|NACIMIENTO|GEBURT|\b3\s*DOB|\bBD\b|BORN)\W*$/;
 const EXP_LABEL = /(EXP|EXPIRES|EXPIRY|EXPIRATION|\b4B\b|4B\s*EXP|VALID UNTIL|VALABLE|CADUCIDAD|GULTIG)\W*[A-Z]{0,3}\W*$/;
-const ISS_LABEL = /(ISS|ISSUED|ISSUE|DELIVRANCE|EXPEDICION|4A)\W*$/;
 
 interface LabelledDates { dob: string | null; exp: string | null; all: string[] }
 
@@ -149,20 +152,38 @@ export function extractFields(
       givenNames = mrz.givenNames || null;
       fromMrz++;
     }
-    if (mrz.checkDigits.dateOfBirth && mrz.dateOfBirth) (dateOfBirth = mrz.dateOfBirth), fromMrz++;
-    if (mrz.checkDigits.expirationDate && mrz.expirationDate) (expirationDate = mrz.expirationDate), fromMrz++;
-    if (mrz.checkDigits.documentNumber && mrz.documentNumber) (documentNumber = mrz.documentNumber), fromMrz++;
+    if (mrz.checkDigits.dateOfBirth && mrz.dateOfBirth) {
+      dateOfBirth = mrz.dateOfBirth;
+      fromMrz++;
+    }
+    if (mrz.checkDigits.expirationDate && mrz.expirationDate) {
+      expirationDate = mrz.expirationDate;
+      fromMrz++;
+    }
+    if (mrz.checkDigits.documentNumber && mrz.documentNumber) {
+      documentNumber = mrz.documentNumber;
+      fromMrz++;
+    }
     country = mrz.issuingCountry === 'D' ? 'DEU' : mrz.issuingCountry || null;
   }
   const usOrder = options.usDateOrder ?? (options.country ? options.country === 'USA' : true);
   const dates = datesFromText(lines, usOrder);
-  if (!dateOfBirth && dates.dob) (dateOfBirth = dates.dob), fromOcr++;
-  if (!expirationDate && dates.exp) (expirationDate = dates.exp), fromOcr++;
+  if (!dateOfBirth && dates.dob) {
+    dateOfBirth = dates.dob;
+    fromOcr++;
+  }
+  if (!expirationDate && dates.exp) {
+    expirationDate = dates.exp;
+    fromOcr++;
+  }
   if (!dateOfBirth || !expirationDate) {
     // Unlabelled dates: the earliest plausible birth date and the latest date.
     const sorted = [...new Set(dates.all)].sort();
     const adultCutoff = new Date(Date.now() - 14 * 365.25 * 86400e3).toISOString().slice(0, 10);
-    if (!dateOfBirth && sorted.length >= 2 && sorted[0] <= adultCutoff) (dateOfBirth = sorted[0]), fromOcr++;
+    if (!dateOfBirth && sorted.length >= 2 && sorted[0] <= adultCutoff) {
+      dateOfBirth = sorted[0];
+      fromOcr++;
+    }
     if (!expirationDate && sorted.length >= 2 && sorted[sorted.length - 1] !== dateOfBirth) {
       expirationDate = sorted[sorted.length - 1];
       fromOcr++;

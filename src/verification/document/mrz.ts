@@ -74,7 +74,7 @@ export function checkDigit(field: string): number {
   let sum = 0;
   for (let i = 0; i < field.length; i++) {
     const c = field.charCodeAt(i);
-    let v = 0;
+    let v: number;
     if (c >= 48 && c <= 57) v = c - 48;
     else if (c >= 65 && c <= 90) v = c - 55;
     else if (c === 60) v = 0;
@@ -206,6 +206,17 @@ function fixAlphanumeric(name: string, value: string, check: string, corrections
   return { value, check, ok: false };
 }
 
+/** Composite check digit: a letter read for the digit (e.g. 'O' for 0) is corrected when the digit then validates. */
+function fixCompositeCheck(field: string, check: string, corrections: string[]): { check: string; ok: boolean } {
+  if (checkDigitMatches(field, check)) return { check, ok: true };
+  const digit = LETTER_TO_DIGIT[check];
+  if (digit && checkDigitMatches(field, digit)) {
+    corrections.push(`composite: ${check} -> ${digit}`);
+    return { check: digit, ok: true };
+  }
+  return { check, ok: false };
+}
+
 /** Country code with digit->letter fixes; a near miss of `preferred` (e.g. issuing country) snaps to it. */
 function fixCountry(name: string, raw: string, corrections: string[], preferred?: string): string {
   const trimmed = raw.replace(/<+$/, '');
@@ -267,25 +278,20 @@ export function parseMrz(rawLines: string[], today: Date = new Date()): MrzResul
 
   let nameField: string, docNo: Fixed, dob: Fixed, exp: Fixed, natRaw: string, sexRaw: string, optionalData: string;
   const checkDigits: MrzCheckDigits = { documentNumber: false, dateOfBirth: false, expirationDate: false };
-  let l1 = lines[0], l2 = lines[1], l3 = lines[2] ?? '';
+  let l1 = lines[0], l2 = lines[1];
+  const l3 = lines[2] ?? '';
 
   if (format === 'FR-CNI') {
     // Line 1: IDFRA + surname(25) + office(6). Line 2: number(12) check given(14) dob(6) check sex composite.
     docNo = fixAlphanumeric('documentNumber', l2.slice(0, 12), l2[12], corrections);
     dob = fixNumeric('dateOfBirth', l2.slice(27, 33), l2[33], corrections);
-    exp = { value: '', check: '', ok: true }; // the card carries no expiry date in its MRZ
     l2 = docNo.value + docNo.check + l2.slice(13, 27) + dob.value + dob.check + l2.slice(34);
     const surname = toLetters(l1.slice(5, 30)).replace(/<+$/, '').replace(/<+/g, ' ').trim();
     const given = toLetters(l2.slice(13, 27)).replace(/<+$/, '').split('<<').map((g) => g.replace(/<+/g, ' ').trim()).filter(Boolean).join(' ');
-    let compositeCheck = l2[35];
-    let compositeOk = checkDigitMatches(l1 + l2.slice(0, 35), compositeCheck);
-    if (!compositeOk && LETTER_TO_DIGIT[compositeCheck] && checkDigitMatches(l1 + l2.slice(0, 35), LETTER_TO_DIGIT[compositeCheck])) {
-      compositeCheck = LETTER_TO_DIGIT[compositeCheck];
-      corrections.push(`composite: ${l2[35]} -> ${compositeCheck}`);
-      l2 = l2.slice(0, 35) + compositeCheck;
-      compositeOk = true;
-    }
-    const checkDigitsCni: MrzCheckDigits = { documentNumber: docNo.ok, dateOfBirth: dob.ok, expirationDate: true, composite: compositeOk };
+    const composite = fixCompositeCheck(l1 + l2.slice(0, 35), l2[35], corrections);
+    l2 = l2.slice(0, 35) + composite.check;
+    // The card carries no expiry date in its MRZ.
+    const checkDigitsCni: MrzCheckDigits = { documentNumber: docNo.ok, dateOfBirth: dob.ok, expirationDate: true, composite: composite.ok };
     return {
       format,
       lines: [l1, l2],
@@ -300,7 +306,7 @@ export function parseMrz(rawLines: string[], today: Date = new Date()): MrzResul
       expirationDate: null,
       optionalData: l1.slice(30, 36).replace(/<+/g, ''),
       checkDigits: checkDigitsCni,
-      valid: docNo.ok && dob.ok && compositeOk,
+      valid: docNo.ok && dob.ok && composite.ok,
       corrections,
     };
   }
@@ -325,18 +331,9 @@ export function parseMrz(rawLines: string[], today: Date = new Date()): MrzResul
     sexRaw = l2[7];
     natRaw = l2.slice(15, 18);
     optionalData = (opt1 + '<' + l2.slice(18, 29)).replace(/^<+|<+$/g, '').replace(/<+/g, ' ');
-    const composite = l1.slice(5, 30) + l2.slice(0, 7) + l2.slice(8, 15) + l2.slice(18, 29);
-    const compositeCheck = l2[29];
-    let compositeOk = checkDigitMatches(composite, compositeCheck);
-    if (!compositeOk) {
-      const c = toDigits(compositeCheck);
-      if (checkDigitMatches(composite, c)) {
-        compositeOk = true;
-        corrections.push(`composite: ${compositeCheck} -> ${c}`);
-        l2 = l2.slice(0, 29) + c;
-      }
-    }
-    checkDigits.composite = compositeOk;
+    const composite = fixCompositeCheck(l1.slice(5, 30) + l2.slice(0, 7) + l2.slice(8, 15) + l2.slice(18, 29), l2[29], corrections);
+    l2 = l2.slice(0, 29) + composite.check;
+    checkDigits.composite = composite.ok;
   } else {
     const long = format === 'TD3' || format === 'MRVA';
     nameField = l1.slice(5);
@@ -365,28 +362,14 @@ export function parseMrz(rawLines: string[], today: Date = new Date()): MrzResul
       checkDigits.optionalData = optOk;
       optionalData = opt.replace(/^<+|<+$/g, '').replace(/<+/g, ' ');
       l2 = l2.slice(0, 28) + opt + optCheck + l2.slice(43);
-      const composite = l2.slice(0, 10) + l2.slice(13, 20) + l2.slice(21, 43);
-      let compositeCheck = l2[43];
-      let compositeOk = checkDigitMatches(composite, compositeCheck);
-      if (!compositeOk && LETTER_TO_DIGIT[compositeCheck] && checkDigitMatches(composite, LETTER_TO_DIGIT[compositeCheck])) {
-        corrections.push(`composite: ${compositeCheck} -> ${LETTER_TO_DIGIT[compositeCheck]}`);
-        compositeCheck = LETTER_TO_DIGIT[compositeCheck];
-        l2 = l2.slice(0, 43) + compositeCheck;
-        compositeOk = true;
-      }
-      checkDigits.composite = compositeOk;
+      const composite = fixCompositeCheck(l2.slice(0, 10) + l2.slice(13, 20) + l2.slice(21, 43), l2[43], corrections);
+      l2 = l2.slice(0, 43) + composite.check;
+      checkDigits.composite = composite.ok;
     } else if (format === 'TD2') {
       optionalData = l2.slice(28, 35).replace(/^<+|<+$/g, '').replace(/<+/g, ' ');
-      const composite = l2.slice(0, 10) + l2.slice(13, 20) + l2.slice(21, 35);
-      let compositeCheck = l2[35];
-      let compositeOk = checkDigitMatches(composite, compositeCheck);
-      if (!compositeOk && LETTER_TO_DIGIT[compositeCheck] && checkDigitMatches(composite, LETTER_TO_DIGIT[compositeCheck])) {
-        corrections.push(`composite: ${compositeCheck} -> ${LETTER_TO_DIGIT[compositeCheck]}`);
-        compositeCheck = LETTER_TO_DIGIT[compositeCheck];
-        l2 = l2.slice(0, 35) + compositeCheck;
-        compositeOk = true;
-      }
-      checkDigits.composite = compositeOk;
+      const composite = fixCompositeCheck(l2.slice(0, 10) + l2.slice(13, 20) + l2.slice(21, 35), l2[35], corrections);
+      l2 = l2.slice(0, 35) + composite.check;
+      checkDigits.composite = composite.ok;
     } else {
       // Visas: optional data fills the rest of line 2, no composite digit.
       optionalData = l2.slice(28, long ? 44 : 36).replace(/^<+|<+$/g, '').replace(/<+/g, ' ');

@@ -1,8 +1,10 @@
 // Text detection + recognition with PaddleOCR PP-OCRv4 (DB detector, SVTR/CTC
-// recogniser). Input: decoded RGB pixels; output: text lines in reading order.
+// recogniser). Input: decoded RGB pixels; output: text regions (detectText), their
+// text (recogniseRegions) and a reading order for the lines (readingOrder).
 import { readFileSync } from 'node:fs';
 import * as ort from 'onnxruntime-node';
 import sharp from 'sharp';
+import { verificationSettings } from '../../platform/config';
 import { modelSession, verifiedModelPath } from '../modelFiles';
 
 export interface RgbImage {
@@ -24,23 +26,6 @@ export interface OcrLine {
   angle: number;
 }
 
-export interface OcrOptions {
-  /** Long side (px) the detector input is capped at. Default 960. */
-  maxDetSide?: number;
-  /** Smaller images are upscaled for detection so their long side reaches this. Default 640. */
-  minDetSide?: number;
-  /**
-   * Horizontal squeeze of recognition crops (default 1). Recognition time is
-   * proportional to the total crop width: 0.75 saves ~25 % of it but, on the
-   * sample set, loses 6 of 37 valid MRZ reads, so the default keeps 1.
-   */
-  widthScale?: number;
-  /** Filled with per-stage timings (ms) when provided. */
-  timings?: OcrTimings;
-}
-
-export interface OcrTimings { detMs: number; recMs: number; totalMs: number; boxes: number }
-
 const DET_MODEL = 'ocr/ch_PP-OCRv4_det_infer.onnx';
 const REC_MODEL = 'ocr/ch_PP-OCRv4_rec_infer.onnx';
 const KEYS_FILE = 'ocr/ppocr_keys_v1.txt';
@@ -50,29 +35,34 @@ const BOX_THRESH = 0.6;
 const UNCLIP_RATIO = 1.5;
 const MIN_BOX_SIDE = 3;
 const REC_HEIGHT = 48;
-const DEFAULT_MAX_DET_SIDE = Number(process.env.OCR_DET_SIDE ?? 960);
-const DEFAULT_MIN_DET_SIDE = Number(process.env.OCR_DET_MIN_SIDE ?? 640);
+/** Long side (px) the detector input is capped at (DetectOptions.maxDetSide). */
+const DEFAULT_MAX_DET_SIDE = 960;
+/** Smaller images are upscaled for detection so their long side reaches this (DetectOptions.minDetSide). */
+const DEFAULT_MIN_DET_SIDE = 640;
 const REC_MAX_WIDTH = 1600;
-const REC_BATCH = Number(process.env.OCR_REC_BATCH ?? 8);
+const REC_BATCH = 8;
 /** Upper bound on (batch size x padded width): big tensors gain nothing on 2 cores. */
-const REC_BATCH_PIXELS_WIDE = Number(process.env.OCR_REC_BATCH_PIXELS ?? 2048);
+const REC_BATCH_PIXELS_WIDE = 2048;
 /** A batch's widest crop is at most this multiple of its narrowest (limits padding work). */
-const REC_BATCH_MAX_PAD = Number(process.env.OCR_REC_BATCH_MAX_PAD ?? 1.5);
-/** Default horizontal scale of recognition crops (see OcrOptions.widthScale). */
+const REC_BATCH_MAX_PAD = 1.5;
+/** Default horizontal scale of recognition crops (see recogniseRegions). */
 const REC_WIDTH_SCALE = 1;
 
-// Two intra-op threads, without spin-waiting: spinning threads double the CPU
-// time and, on a busy 2-core host, the wall time too (measured: 1.2 s vs 0.65 s
-// of CPU for the same 28 text lines).
-const sessionOptions: ort.InferenceSession.SessionOptions = {
-  intraOpNumThreads: Number(process.env.OCR_THREADS ?? 2),
-  interOpNumThreads: 1,
-  executionMode: 'sequential',
-  graphOptimizationLevel: 'all',
-  // Recognition batches vary in width; a growing arena keeps the largest ever seen (RSS).
-  enableCpuMemArena: process.env.OCR_MEM_ARENA === '1',
-  extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } },
-};
+// OCR_THREADS intra-op threads (default 2), without spin-waiting: spinning threads
+// double the CPU time and, on a busy 2-core host, the wall time too (measured:
+// 1.2 s vs 0.65 s of CPU for the same 28 text lines). Read when a session is created.
+function sessionOptions(): ort.InferenceSession.SessionOptions {
+  const settings = verificationSettings();
+  return {
+    intraOpNumThreads: settings.OCR_THREADS,
+    interOpNumThreads: 1,
+    executionMode: 'sequential',
+    graphOptimizationLevel: 'all',
+    // Recognition batches vary in width; a growing arena keeps the largest ever seen (RSS).
+    enableCpuMemArena: settings.OCR_MEM_ARENA,
+    extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } },
+  };
+}
 
 let charset: string[] | null = null;
 /** CTC alphabet: index 0 is the blank, then ppocr_keys_v1, then a space. */
@@ -87,7 +77,7 @@ function ctcCharset(): string[] {
 
 /** Loads both OCR sessions (first call costs ~0.5 s); optional warm-up. */
 export async function loadOcrModels(): Promise<void> {
-  await Promise.all([modelSession(DET_MODEL, sessionOptions), modelSession(REC_MODEL, sessionOptions)]);
+  await Promise.all([modelSession(DET_MODEL, sessionOptions()), modelSession(REC_MODEL, sessionOptions())]);
   ctcCharset();
 }
 
@@ -136,7 +126,7 @@ async function detect(img: RgbImage, maxSide: number, minSide: number): Promise<
     input[plane + i] = lut[256 + resized[p + 1]];
     input[2 * plane + i] = lut[512 + resized[p]];
   }
-  const session = await modelSession(DET_MODEL, sessionOptions);
+  const session = await modelSession(DET_MODEL, sessionOptions());
   const out = await session.run({ [session.inputNames[0]]: new ort.Tensor('float32', input, [1, 3, dh, dw]) });
   const prob = out[session.outputNames[0]].data as Float32Array;
 
@@ -338,7 +328,7 @@ function planBatches(widths: number[]): number[][] {
 }
 
 async function recogniseRects(img: RgbImage, rects: RotatedRect[], widthScale: number[]): Promise<{ text: string; confidence: number }[]> {
-  const session = await modelSession(REC_MODEL, sessionOptions);
+  const session = await modelSession(REC_MODEL, sessionOptions());
   const chars = ctcCharset();
   const results: { text: string; confidence: number }[] = new Array(rects.length);
   const widths = rects.map((r, i) => cropWidth(r, widthScale[i]));
@@ -442,7 +432,9 @@ export function recognitionWidth(region: TextRegion, widthScale = 1): number {
 /**
  * Recognises the given regions (batched by crop width). Returns one line per
  * region, in the same order; lines whose text is blank are kept (text '').
- * `widthScale` squeezes crops horizontally (per region when a function).
+ * `widthScale` squeezes crops horizontally (per region when a function; default
+ * 1). Recognition time is proportional to the total crop width: 0.75 saves ~25 %
+ * of it but, on the sample set, loses 6 of 37 valid MRZ reads.
  */
 export async function recogniseRegions(
   image: RgbImage,
@@ -482,29 +474,4 @@ export function readingOrder<T extends { box: OcrBox; angle?: number; thickness?
     else rows.push([it]);
   }
   return rows.flatMap((r) => r.sort((p, q) => p.u - q.u).map((it) => it.l));
-}
-
-/** Detects and reads every text line in the image. */
-export async function recogniseText(image: RgbImage, options: OcrOptions = {}): Promise<OcrLine[]> {
-  const t0 = performance.now();
-  const regions = await detectText(image, options);
-  const t1 = performance.now();
-  const lines = await recogniseRegions(image, regions, { widthScale: options.widthScale });
-  const t2 = performance.now();
-  if (options.timings) {
-    options.timings.detMs = t1 - t0;
-    options.timings.recMs = t2 - t1;
-    options.timings.totalMs = t2 - t0;
-    options.timings.boxes = regions.length;
-  }
-  const kept = lines.map((l, i) => ({ ...l, thickness: regions[i].thickness })).filter((l) => l.text.trim());
-  return readingOrder(kept).map(({ thickness: _t, ...l }) => l);
-}
-
-/** Reads a single, already-cropped text line (no detection); used to re-read an MRZ band. */
-export async function recogniseLine(image: RgbImage, box?: OcrBox): Promise<{ text: string; confidence: number }> {
-  const b = box ?? { x: 0, y: 0, width: image.width, height: image.height };
-  const rect: RotatedRect = { cx: b.x + b.width / 2, cy: b.y + b.height / 2, ux: 1, uy: 0, w: b.width, h: b.height, score: 1 };
-  const [res] = await recogniseRects(image, [rect], [REC_WIDTH_SCALE]);
-  return res;
 }

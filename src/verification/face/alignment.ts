@@ -51,30 +51,33 @@ export function invertAffine(m: Affine): Affine {
 }
 
 /**
+ * Bilinear sample of `img` at (sx, sy) in pixel-centre coordinates, clamped to the image (border
+ * pixels replicated); writes the RGB floats 0..255 to out[o], out[o + 1], out[o + 2].
+ */
+function sampleBilinear(img: Raster, sx: number, sy: number, out: Float32Array, o: number): void {
+  const { data, width: W, height: H } = img;
+  sx = sx < 0 ? 0 : sx > W - 1 ? W - 1 : sx;
+  sy = sy < 0 ? 0 : sy > H - 1 ? H - 1 : sy;
+  const x0 = Math.floor(sx), y0 = Math.floor(sy);
+  const x1 = x0 + 1 < W ? x0 + 1 : x0, y1 = y0 + 1 < H ? y0 + 1 : y0;
+  const fx = sx - x0, fy = sy - y0;
+  const p00 = (y0 * W + x0) * 3, p01 = (y0 * W + x1) * 3, p10 = (y1 * W + x0) * 3, p11 = (y1 * W + x1) * 3;
+  for (let ch = 0; ch < 3; ch++) {
+    const top = data[p00 + ch] + (data[p01 + ch] - data[p00 + ch]) * fx;
+    const bot = data[p10 + ch] + (data[p11 + ch] - data[p10 + ch]) * fx;
+    out[o + ch] = top + (bot - top) * fy;
+  }
+}
+
+/**
  * Warps `img` with the forward transform `m` (source -> destination) into an outW x outH RGB raster,
  * bilinear, border pixels replicated. Returns interleaved RGB floats 0..255 in a Float32Array.
  */
 export function warpAffine(img: Raster, m: Affine, outW: number, outH: number): Float32Array {
   const [a, b, tx, c, d, ty] = invertAffine(m);
-  const { data, width: W, height: H } = img;
   const out = new Float32Array(outW * outH * 3);
   for (let y = 0; y < outH; y++) {
-    for (let x = 0; x < outW; x++) {
-      let sx = a * x + b * y + tx;
-      let sy = c * x + d * y + ty;
-      sx = sx < 0 ? 0 : sx > W - 1 ? W - 1 : sx;
-      sy = sy < 0 ? 0 : sy > H - 1 ? H - 1 : sy;
-      const x0 = Math.floor(sx), y0 = Math.floor(sy);
-      const x1 = x0 + 1 < W ? x0 + 1 : x0, y1 = y0 + 1 < H ? y0 + 1 : y0;
-      const fx = sx - x0, fy = sy - y0;
-      const p00 = (y0 * W + x0) * 3, p01 = (y0 * W + x1) * 3, p10 = (y1 * W + x0) * 3, p11 = (y1 * W + x1) * 3;
-      const o = (y * outW + x) * 3;
-      for (let ch = 0; ch < 3; ch++) {
-        const top = data[p00 + ch] + (data[p01 + ch] - data[p00 + ch]) * fx;
-        const bot = data[p10 + ch] + (data[p11 + ch] - data[p10 + ch]) * fx;
-        out[o + ch] = top + (bot - top) * fy;
-      }
-    }
+    for (let x = 0; x < outW; x++) sampleBilinear(img, a * x + b * y + tx, c * x + d * y + ty, out, (y * outW + x) * 3);
   }
   return out;
 }
@@ -98,21 +101,8 @@ export function cropResize(img: Raster, box: Box, outW: number, outH: number): F
   if (scaleX <= 1.5 && scaleY <= 1.5) {
     // bilinear, pixel centres aligned like cv2.resize
     for (let y = 0; y < outH; y++) {
-      let sy = box.y1 + (y + 0.5) * scaleY - 0.5;
-      sy = sy < 0 ? 0 : sy > H - 1 ? H - 1 : sy;
-      const y0 = Math.floor(sy), y1 = y0 + 1 < H ? y0 + 1 : y0, fy = sy - y0;
-      for (let x = 0; x < outW; x++) {
-        let sx = box.x1 + (x + 0.5) * scaleX - 0.5;
-        sx = sx < 0 ? 0 : sx > W - 1 ? W - 1 : sx;
-        const x0 = Math.floor(sx), x1 = x0 + 1 < W ? x0 + 1 : x0, fx = sx - x0;
-        const p00 = (y0 * W + x0) * 3, p01 = (y0 * W + x1) * 3, p10 = (y1 * W + x0) * 3, p11 = (y1 * W + x1) * 3;
-        const o = (y * outW + x) * 3;
-        for (let ch = 0; ch < 3; ch++) {
-          const top = data[p00 + ch] + (data[p01 + ch] - data[p00 + ch]) * fx;
-          const bot = data[p10 + ch] + (data[p11 + ch] - data[p10 + ch]) * fx;
-          out[o + ch] = top + (bot - top) * fy;
-        }
-      }
+      const sy = box.y1 + (y + 0.5) * scaleY - 0.5;
+      for (let x = 0; x < outW; x++) sampleBilinear(img, box.x1 + (x + 0.5) * scaleX - 0.5, sy, out, (y * outW + x) * 3);
     }
     return out;
   }

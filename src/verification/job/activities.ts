@@ -1,26 +1,25 @@
 // Activities of verificationJobWorkflow. Images are read from the database here and never leave
 // this process: the workflow passes {jobId, orgId} and gets back only the small result.
 import { ApplicationFailure } from '@temporalio/common';
+import { verificationSettings } from '../../platform/config';
 import { log } from '../../platform/log';
 import type { ActivityDeps } from '../../platform/deps';
 import { completeJob, failJob, findJobWithSameSelfie, getJob, loadJobImages, storeSelfieHash } from './repository';
 import { VerificationResultSchema, type JobFailure, type VerificationResult } from './result';
 import { runVerificationJob, sameSelfie, warmUpVerificationModels, type ExpectedPerson } from './checks';
+import { JOB_FAILURE } from './failures';
 
 export interface VerificationJobRef { jobId: string; orgId: string }
 
-/** Error types the workflow does not retry: the input is gone or never existed. */
-export const VERIFICATION_NON_RETRYABLE = ['VerificationJobNotFound', 'VerificationImagesDeleted'] as const;
 
 /**
- * Jobs run at most this many at a time per worker process (model inference is CPU-bound: more
- * concurrent jobs than cores only add latency and memory). VERIFICATION_CONCURRENCY, default 2.
+ * Jobs run at most VERIFICATION_CONCURRENCY (default 2) at a time per worker process (model
+ * inference is CPU-bound: more concurrent jobs than cores only add latency and memory).
  */
-export const VERIFICATION_CONCURRENCY = Math.max(1, Number(process.env.VERIFICATION_CONCURRENCY ?? 2) || 2);
 let running = 0;
 const waiting: Array<() => void> = [];
 async function withSlot<T>(fn: () => Promise<T>): Promise<T> {
-  if (running >= VERIFICATION_CONCURRENCY) await new Promise<void>((r) => waiting.push(r));
+  if (running >= verificationSettings().VERIFICATION_CONCURRENCY) await new Promise<void>((r) => waiting.push(r));
   running++;
   try {
     return await fn();
@@ -43,24 +42,25 @@ function ensureWarm(): Promise<void> {
 export function createVerificationActivities(deps: ActivityDeps, opts: { warmUp?: boolean } = {}) {
   const { db } = deps;
   // Default: warm up in real workers; not under vitest, where most suites never run a verification job.
-  if (opts.warmUp ?? (process.env.VERIFICATION_WARM_UP ? process.env.VERIFICATION_WARM_UP !== '0' : !process.env.VITEST)) {
+  const settings = verificationSettings();
+  if (opts.warmUp ?? settings.VERIFICATION_WARM_UP ?? !settings.VITEST) {
     // Off the critical path: the first job would otherwise pay ~1 s of session creation.
     setTimeout(() => { ensureWarm().catch((err) => log.warn('verification model warm-up failed', { error: (err as Error).message })); }, 0).unref();
   }
 
   return {
-    /** Loads the job's images, runs every check, stores the selfie hash; returns the result (no images, no embeddings). */
     /**
-     * Runs the checks and stores the result. Only the decision goes back to the workflow: the
-     * result holds personal data (name, date of birth, document number) that stays out of Temporal.
+     * Loads the job's images, runs the checks, stores the selfie hash and the result. Only the
+     * decision goes back to the workflow: the result holds personal data (name, date of birth,
+     * document number) that stays out of Temporal.
      */
     async runVerificationChecks({ jobId, orgId }: VerificationJobRef): Promise<VerificationSummary> {
       const job = await getJob(db, orgId, jobId);
-      if (!job) throw ApplicationFailure.nonRetryable(`verification job ${jobId} not found`, 'VerificationJobNotFound');
+      if (!job) throw ApplicationFailure.nonRetryable(`verification job ${jobId} not found`, JOB_FAILURE.jobNotFound);
       if (job.status === 'completed' && job.result) return summarise(VerificationResultSchema.parse(job.result));
       const images = await loadJobImages(db, orgId, jobId);
       if (!images.selfie || !images.idFront) {
-        throw ApplicationFailure.nonRetryable(`the images of verification job ${jobId} were erased before the checks ran`, 'VerificationImagesDeleted');
+        throw ApplicationFailure.nonRetryable(`the images of verification job ${jobId} were erased before the checks ran`, JOB_FAILURE.imagesDeleted);
       }
       await ensureWarm();
       const out = await withSlot(() => runVerificationJob({

@@ -16,6 +16,9 @@ export interface JobImages { selfie?: Buffer; idFront?: Buffer; idBack?: Buffer;
 
 const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 
+/** What a job id looks like (anything else cannot exist). */
+export const JOB_ID = /^vj_[0-9A-Za-z]{20}$/;
+
 /** `vj_` + 20 base62 characters from the CSPRNG (~119 bits): unguessable. */
 export function newJobId(): string {
   let id = '';
@@ -108,20 +111,39 @@ export async function findJobWithSameSelfie(
   return best;
 }
 
-/** pending → completed with the result. Idempotent (an activity retry after a lost ack is a no-op). */
-export async function completeJob(db: Kysely<Database>, orgId: string, jobId: string, result: VerificationResult): Promise<boolean> {
+/** Ends a pending job; false when it is no longer pending (so a retried call is a no-op). */
+async function finishPendingJob(
+  db: Kysely<Database>, orgId: string, jobId: string,
+  outcome: { status: 'completed'; result: string } | { status: 'failed'; failure: string },
+): Promise<boolean> {
   const r = await db.updateTable('verification_jobs')
-    .set({ status: 'completed', result: JSON.stringify(result), completed_at: new Date() })
+    .set({ ...outcome, completed_at: new Date() })
     .where('org_id', '=', orgId).where('id', '=', jobId).where('status', '=', 'pending')
     .executeTakeFirst();
   return Number(r.numUpdatedRows) > 0;
 }
 
+/** pending → completed with the result. Idempotent (an activity retry after a lost ack is a no-op). */
+export function completeJob(db: Kysely<Database>, orgId: string, jobId: string, result: VerificationResult): Promise<boolean> {
+  return finishPendingJob(db, orgId, jobId, { status: 'completed', result: JSON.stringify(result) });
+}
+
 /** pending → failed with the reason. Idempotent. */
-export async function failJob(db: Kysely<Database>, orgId: string, jobId: string, failure: JobFailure): Promise<boolean> {
-  const r = await db.updateTable('verification_jobs')
-    .set({ status: 'failed', failure: JSON.stringify(failure), completed_at: new Date() })
-    .where('org_id', '=', orgId).where('id', '=', jobId).where('status', '=', 'pending')
-    .executeTakeFirst();
-  return Number(r.numUpdatedRows) > 0;
+export function failJob(db: Kysely<Database>, orgId: string, jobId: string, failure: JobFailure): Promise<boolean> {
+  return finishPendingJob(db, orgId, jobId, { status: 'failed', failure: JSON.stringify(failure) });
+}
+
+/** The job's state, locked until the caller's transaction ends (a job verifies one document, once). */
+export async function lockJobForUse(trx: Kysely<Database>, orgId: string, jobId: string): Promise<Pick<JobRow, 'status' | 'used_by_document_id' | 'result'> | undefined> {
+  return trx.selectFrom('verification_jobs').select(['status', 'used_by_document_id', 'result'])
+    .where('org_id', '=', orgId).where('id', '=', jobId).forUpdate().executeTakeFirst();
+}
+
+/** Marks a completed job as used by a document (idempotent for that document). Returns its result, or undefined if it cannot be claimed. */
+export async function claimJobForDocument(trx: Kysely<Database>, orgId: string, jobId: string, documentId: string): Promise<JobRow['result'] | undefined> {
+  const claimed = await trx.updateTable('verification_jobs').set({ used_by_document_id: documentId })
+    .where('id', '=', jobId).where('org_id', '=', orgId).where('status', '=', 'completed')
+    .where((eb) => eb.or([eb('used_by_document_id', 'is', null), eb('used_by_document_id', '=', documentId)]))
+    .returning('result').executeTakeFirst();
+  return claimed?.result;
 }

@@ -3,6 +3,7 @@
 // never logged and never sent to Temporal (the workflow only gets {jobId, orgId}).
 import { Router, type NextFunction, type Request, type Response } from 'express';
 import multer from 'multer';
+import { sniffFileType, type FileType } from '../../platform/http/fileSignature';
 import type { EngineDeps } from '../../platform/deps';
 import { ApiError, parseOr400, ValidationError, type ApiErrorObject } from '../../platform/http/errors';
 import { largerJsonBodyLimits, route, sendDocument } from '../../platform/http/jsonApi';
@@ -18,14 +19,9 @@ const PATH = '/verification-jobs';
 /** Files a job may carry at once: selfie, idFront, idBack and the frames. */
 const MAX_FILES = 3 + MAX_SELFIE_FRAMES;
 
-/** Image types accepted, recognised by their first bytes (the declared content type is not trusted). */
-export function sniffImageType(b: Buffer): string | null {
-  if (b.length >= 3 && b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff) return 'image/jpeg';
-  if (b.length >= 8 && b.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]))) return 'image/png';
-  if (b.length >= 12 && b.toString('latin1', 0, 4) === 'RIFF' && b.toString('latin1', 8, 12) === 'WEBP') return 'image/webp';
-  if (b.length >= 12 && b.toString('latin1', 4, 8) === 'ftyp' && /^(heic|heix|hevc|heim|heis|mif1|msf1|avif)$/.test(b.toString('latin1', 8, 12))) return 'image/heic';
-  return null;
-}
+/** Image types a job accepts, recognised by their first bytes (the declared content type is not trusted). */
+const JOB_IMAGE_TYPES = ['image/jpeg', 'image/png', 'image/webp', 'image/heic'] as const satisfies readonly FileType[];
+export const sniffImageType = (b: Buffer) => sniffFileType(b, JOB_IMAGE_TYPES);
 
 interface Upload {
   files: { kind: NewJobImage['kind']; field: string; bytes: Buffer }[];

@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { registry } from '../../platform/openapi/registry';
 import { DOCUMENT_TYPES, JobFailureSchema, VerificationResultSchema } from './result';
+import { JOB_ID } from './repository';
 
 /** At most this many `selfieFrames` per job. */
 export const MAX_SELFIE_FRAMES = 5;
@@ -69,7 +70,7 @@ export const VerificationJobResource = z.object({
 export const VerificationJobDocument = z.object({ data: VerificationJobResource });
 export type VerificationJobDocument = z.infer<typeof VerificationJobDocument>;
 
-export const VerificationJobParams = z.object({ id: z.string().regex(/^vj_[0-9A-Za-z]{20}$/, 'not a verification job id') });
+export const VerificationJobParams = z.object({ id: z.string().regex(JOB_ID, 'not a verification job id') });
 
 // ---- OpenAPI
 registry.register('VerificationResult', VerificationResultSchema);

@@ -3,6 +3,7 @@
 // when the images are gone, the job is marked failed — a job never stays pending.
 import { ActivityFailure, ApplicationFailure, proxyActivities } from '@temporalio/workflow';
 import type { VerificationActivities, VerificationJobRef } from './activities';
+import { JOB_FAILURE, VERIFICATION_NON_RETRYABLE } from './failures';
 
 const checks = proxyActivities<Pick<VerificationActivities, 'runVerificationChecks'>>({
   startToCloseTimeout: '60s',
@@ -10,7 +11,7 @@ const checks = proxyActivities<Pick<VerificationActivities, 'runVerificationChec
     maximumAttempts: 3,
     initialInterval: '2s',
     backoffCoefficient: 2,
-    nonRetryableErrorTypes: ['VerificationJobNotFound', 'VerificationImagesDeleted'],
+    nonRetryableErrorTypes: [...VERIFICATION_NON_RETRYABLE],
   },
 });
 
@@ -32,7 +33,7 @@ export async function verificationJobWorkflow({ jobId, orgId }: VerificationJobR
   } catch (err) {
     const cause = err instanceof ActivityFailure ? err.cause : err;
     const type = cause instanceof ApplicationFailure ? cause.type : undefined;
-    const code = type === 'VerificationImagesDeleted' ? 'images_deleted' : type === 'VerificationJobNotFound' ? 'job_not_found' : 'internal_error';
+    const code = type === JOB_FAILURE.imagesDeleted ? 'images_deleted' : type === JOB_FAILURE.jobNotFound ? 'job_not_found' : 'internal_error';
     const message = code === 'internal_error' ? 'the checks failed after retries; the error is in the worker log' : (cause as Error)?.message ?? String(cause);
     await store.failVerificationJob({ jobId, orgId, failure: { code, message } });
     return { status: 'failed', failureCode: code };

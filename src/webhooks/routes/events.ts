@@ -1,5 +1,5 @@
 // Events: what happened to an org's applications and documents, their delivery log, and
-// redelivery on request. Every query is scoped to req.orgId.
+// redelivery on request. Every query is scoped to req.orgId (see ../repository).
 import { randomUUID } from 'node:crypto';
 import { Router, type Request } from 'express';
 import type { EngineDeps } from '../../platform/deps';
@@ -9,6 +9,7 @@ import { notFound, parseOr400 } from '../../platform/http/errors';
 import { pageParams, route, sendDocument } from '../../platform/http/jsonApi';
 import { EventListFilter } from '../schemas/events';
 import { isDatabaseId } from '../../platform/database/ids';
+import { attemptsOfEvent, findEvent, listEvents } from '../repository';
 
 export function eventRoutes(deps: EngineDeps): Router {
   const { db } = deps;
@@ -16,9 +17,7 @@ export function eventRoutes(deps: EngineDeps): Router {
 
   const load = async (req: Request) => {
     const id = String(req.params.id);
-    const row = isDatabaseId(id)
-      ? await db.selectFrom('events').selectAll().where('id', '=', id).where('org_id', '=', req.orgId).executeTakeFirst()
-      : undefined;
+    const row = isDatabaseId(id) ? await findEvent(db, req.orgId, id) : undefined;
     if (!row) throw notFound('event', id);
     return row;
   };
@@ -26,15 +25,8 @@ export function eventRoutes(deps: EngineDeps): Router {
   router.get('/events', route(async (req, res) => {
     const { limit, offset } = pageParams(req.query);
     const f = parseOr400(EventListFilter, req.query.filter ?? {}, 'filter', 'parameter');
-    let q = db.selectFrom('events').where('org_id', '=', req.orgId);
-    if (f.type?.length) q = q.where('type', 'in', f.type);
-    if (f.since) q = q.where('created_at', '>=', new Date(f.since) as never);
-    if (f.until) q = q.where('created_at', '<', new Date(f.until) as never);
-    const [rows, total] = await Promise.all([
-      q.selectAll().orderBy('id', 'desc').limit(limit).offset(offset).execute(),
-      q.select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow(),
-    ]);
-    sendDocument(res, 200, { data: rows.map(eventResource), meta: { pagination: { total: Number(total.n), limit, offset } } });
+    const { rows, total } = await listEvents(db, req.orgId, f, { limit, offset });
+    sendDocument(res, 200, { data: rows.map(eventResource), meta: { pagination: { total, limit, offset } } });
   }));
 
   router.get('/events/:id', route(async (req, res) => {
@@ -43,9 +35,7 @@ export function eventRoutes(deps: EngineDeps): Router {
 
   router.get('/events/:id/deliveries', route(async (req, res) => {
     const event = await load(req);
-    const rows = await db.selectFrom('webhook_attempts').selectAll()
-      .where('event_id', '=', event.id).where('org_id', '=', req.orgId)
-      .orderBy('id', 'asc').execute();
+    const rows = await attemptsOfEvent(db, req.orgId, event.id);
     sendDocument(res, 200, { data: rows.map(deliveryResource) });
   }));
 

@@ -1,4 +1,4 @@
-// Webhooks: where an org's events are POSTed. Every query is scoped to req.orgId.
+// Webhooks: where an org's events are POSTed. Every query is scoped to req.orgId (see ../repository).
 import { randomBytes } from 'node:crypto';
 import { Router, type Request } from 'express';
 import type { EngineDeps } from '../../platform/deps';
@@ -8,6 +8,7 @@ import { isObviouslyPrivate } from '../destinationPolicy';
 import { pageParams, route, sendDocument } from '../../platform/http/jsonApi';
 import { CreateWebhookRequest, PatchWebhookRequest, WebhookListFilter } from '../schemas/webhooks';
 import { isDatabaseId } from '../../platform/database/ids';
+import { findWebhook, insertWebhook, listWebhooks, updateWebhook } from '../repository';
 
 export function webhookRoutes(deps: EngineDeps): Router {
   const { db } = deps;
@@ -15,9 +16,7 @@ export function webhookRoutes(deps: EngineDeps): Router {
 
   const load = async (req: Request) => {
     const id = String(req.params.id);
-    const row = isDatabaseId(id)
-      ? await db.selectFrom('webhooks').selectAll().where('id', '=', id).where('org_id', '=', req.orgId).executeTakeFirst()
-      : undefined;
+    const row = isDatabaseId(id) ? await findWebhook(db, req.orgId, id) : undefined;
     if (!row) throw notFound('webhook', id);
     return row;
   };
@@ -32,8 +31,7 @@ export function webhookRoutes(deps: EngineDeps): Router {
   router.post('/webhooks', route(async (req, res) => {
     const { attributes: a } = parseOr400(CreateWebhookRequest, req.body).data;
     refusePrivateDestination(a.url);
-    const row = await db.insertInto('webhooks').values({
-      org_id: req.orgId,
+    const row = await insertWebhook(db, req.orgId, {
       label: a.label,
       url: a.url,
       token: a.token ?? randomBytes(24).toString('base64url'),
@@ -41,23 +39,15 @@ export function webhookRoutes(deps: EngineDeps): Router {
       delivery_mode: a.deliveryMode,
       include_resources: a.includeResources ?? false,
       subscription_type: a.subscriptionType ?? 'All',
-    }).returningAll().executeTakeFirstOrThrow();
+    });
     sendDocument(res, 201, { data: webhookResource(row) });
   }));
 
   router.get('/webhooks', route(async (req, res) => {
     const { limit, offset } = pageParams(req.query);
     const f = parseOr400(WebhookListFilter, req.query.filter ?? {}, 'filter', 'parameter');
-    let q = db.selectFrom('webhooks').where('org_id', '=', req.orgId);
-    if (f.since) q = q.where('created_at', '>=', new Date(f.since) as never);
-    if (f.until) q = q.where('created_at', '<', new Date(f.until) as never);
-    if (f.fromId) q = q.where('id', '>=', f.fromId as never);
-    if (f.toId) q = q.where('id', '<=', f.toId as never);
-    const [rows, total] = await Promise.all([
-      q.selectAll().orderBy('id', 'desc').limit(limit).offset(offset).execute(),
-      q.select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow(),
-    ]);
-    sendDocument(res, 200, { data: rows.map(webhookResource), meta: { pagination: { total: Number(total.n), limit, offset } } });
+    const { rows, total } = await listWebhooks(db, req.orgId, f, { limit, offset });
+    sendDocument(res, 200, { data: rows.map(webhookResource), meta: { pagination: { total, limit, offset } } });
   }));
 
   router.get('/webhooks/:id', route(async (req, res) => {
@@ -78,14 +68,14 @@ export function webhookRoutes(deps: EngineDeps): Router {
     };
     const row = Object.keys(changes).length === 0
       ? existing
-      : await db.updateTable('webhooks').set(changes).where('id', '=', existing.id).where('org_id', '=', req.orgId).returningAll().executeTakeFirstOrThrow();
+      : await updateWebhook(db, req.orgId, existing.id, changes);
     sendDocument(res, 200, { data: webhookResource(row) });
   }));
 
   for (const [action, status] of [['enable', 'Enabled'], ['disable', 'Disabled']] as const) {
     router.post(`/webhooks/:id/${action}`, route(async (req, res) => {
       const existing = await load(req);
-      const row = await db.updateTable('webhooks').set({ status }).where('id', '=', existing.id).where('org_id', '=', req.orgId).returningAll().executeTakeFirstOrThrow();
+      const row = await updateWebhook(db, req.orgId, existing.id, { status });
       sendDocument(res, 200, { data: webhookResource(row) });
     }));
   }

@@ -1,24 +1,26 @@
 // Workflow-side event emission: record the event (idempotent on its dedupe key), then start its
 // delivery as an abandoned child workflow and return as soon as it has started, so a slow
 // webhook receiver never delays the workflow that emitted the event.
-import { ParentClosePolicy, startChild, WorkflowIdReusePolicy } from '@temporalio/workflow';
-import type { createEventActivities, RecordEventInput } from '../events';
-import { databaseActivities } from '../../workflows/databaseActivities';
+import { ParentClosePolicy, proxyLocalActivities, startChild, WorkflowIdReusePolicy } from '@temporalio/workflow';
+import type { createEventActivities } from '../activities';
+import type { RecordEventInput } from '../repository';
+import { eventDeliveryWorkflowId } from './eventDelivery';
 import { webhookDeliveryWorkflow } from './webhookDelivery';
 
 export type EmitEventInput = RecordEventInput;
 
-const events = databaseActivities<ReturnType<typeof createEventActivities>>({
+// A short database write: a local activity, inside the workflow task that needs it.
+const events = proxyLocalActivities<ReturnType<typeof createEventActivities>>({
   startToCloseTimeout: '30s',
   retry: { maximumInterval: '1m' },
 });
 
 /** Deterministic; call from any workflow. Returns the event id. */
 export async function emitEvent(input: EmitEventInput): Promise<string> {
-  const { eventId } = await events().recordEvent(input);
+  const { eventId } = await events.recordEvent(input);
   try {
     await startChild(webhookDeliveryWorkflow, {
-      workflowId: `event-${eventId}-delivery`,
+      workflowId: eventDeliveryWorkflowId(eventId),
       args: [{ eventId, orgId: input.orgId }],
       parentClosePolicy: ParentClosePolicy.ABANDON,
       // The same event (same dedupe key, e.g. after a workflow reset) is never delivered twice

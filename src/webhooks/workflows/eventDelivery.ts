@@ -13,23 +13,34 @@ type DeliveryActivities = ReturnType<typeof createWebhookDeliveryActivities>;
 const QUICK_RETRY = { initialInterval: '1s', backoffCoefficient: 2, maximumAttempts: 4 } as const;
 const DEFAULT_WEBHOOK_TIMEOUT_MS = 10_000;
 
+/** The id of an event's own delivery workflow: one per event, so it is never delivered twice automatically. */
+export function eventDeliveryWorkflowId(eventId: string): string {
+  return `event-${eventId}-delivery`;
+}
+
+export interface DeliverOptions {
+  /** false: the org has no webhook to deliver to, skip the activity (default true). */
+  hasWebhooks?: boolean;
+  /**
+   * The workflow's final transition: nothing waits for its next task any more, so the delivery
+   * runs as a local activity in the current task instead of a round trip through the server;
+   * while the application is open an ordinary activity keeps a slow receiver from delaying the
+   * workflow (default false).
+   */
+  final?: boolean;
+}
+
 export class EventDelivery {
   private readonly pending: Promise<void>[] = [];
 
   constructor(private readonly orgId: string, private readonly webhookTimeoutMs = DEFAULT_WEBHOOK_TIMEOUT_MS) {}
 
-  /**
-   * Starts delivering; does not wait (see `settled`). `hasWebhooks` false skips the activity.
-   * `last`: nothing waits for this workflow's next task any more (its final transition), so the
-   * delivery runs as a local activity in the current task instead of a round trip through the
-   * server; while the application is open an ordinary activity keeps a slow receiver from
-   * delaying the workflow.
-   */
-  deliver(eventIds: string[], hasWebhooks = true, last = false): void {
+  /** Starts delivering; does not wait (see `settled`). */
+  deliver(eventIds: string[], { hasWebhooks = true, final = false }: DeliverOptions = {}): void {
     if (eventIds.length === 0 || !hasWebhooks) return;
     // Each webhook gets the batch's events one after another, each bounded by the HTTP timeout.
     const options = { startToCloseTimeout: eventIds.length * this.webhookTimeoutMs + 5_000, retry: QUICK_RETRY };
-    const { deliverEvents } = last ? proxyLocalActivities<DeliveryActivities>(options) : proxyActivities<DeliveryActivities>(options);
+    const { deliverEvents } = final ? proxyLocalActivities<DeliveryActivities>(options) : proxyActivities<DeliveryActivities>(options);
     this.pending.push(deliverEvents({ orgId: this.orgId, eventIds }).then(() => undefined, (err) => this.handOver(eventIds, err)));
   }
 
@@ -44,7 +55,7 @@ export class EventDelivery {
     for (const eventId of eventIds) {
       try {
         await startChild(webhookDeliveryWorkflow, {
-          workflowId: `event-${eventId}-delivery`,
+          workflowId: eventDeliveryWorkflowId(eventId),
           args: [{ eventId, orgId: this.orgId, continueAttempts: true }],
           parentClosePolicy: ParentClosePolicy.ABANDON,
           workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,

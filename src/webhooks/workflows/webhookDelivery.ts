@@ -1,7 +1,6 @@
 // Fans one event out to the org's enabled webhooks. AtLeastOnce webhooks are retried with
 // exponential backoff (1 s, ×2, at most 10 min apart) for up to 24 h; AtMostOnce get one attempt.
-import { ActivityFailure, log, proxyActivities, type RetryPolicy } from '@temporalio/workflow';
-import { databaseActivities } from '../../workflows/databaseActivities';
+import { ActivityFailure, log, proxyActivities, proxyLocalActivities, type RetryPolicy } from '@temporalio/workflow';
 import type { createWebhookDeliveryActivities } from '../activities';
 
 type DeliveryActivities = ReturnType<typeof createWebhookDeliveryActivities>;
@@ -36,10 +35,11 @@ export interface WebhookDeliveryInput {
 export interface WebhookDeliveryOutcome { webhookId: string; outcome: 'delivered' | 'skipped' | 'failed'; reason?: string }
 export interface WebhookDeliveryResult { eventId: string; deliveries: WebhookDeliveryOutcome[] }
 
-const setup = databaseActivities<DeliveryActivities>({ startToCloseTimeout: '30s', retry: { maximumInterval: '30s' } });
+// The webhook look-up is a short database read: a local activity, inside the workflow task that needs it.
+const setup = proxyLocalActivities<DeliveryActivities>({ startToCloseTimeout: '30s', retry: { maximumInterval: '30s' } });
 
 export async function webhookDeliveryWorkflow(input: WebhookDeliveryInput): Promise<WebhookDeliveryResult> {
-  const { targets, timeoutMs } = await setup().listWebhooksForEvent({ eventId: input.eventId, orgId: input.orgId });
+  const { targets, timeoutMs } = await setup.listWebhooksForEvent({ eventId: input.eventId, orgId: input.orgId });
   const r = { ...DEFAULT_DELIVERY_RETRY, ...input.retry };
   // The HTTP request times out after timeoutMs; a few seconds more cover writing its log row,
   // and keep the wait short when a worker dies mid-attempt.

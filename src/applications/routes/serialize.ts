@@ -1,6 +1,6 @@
 // JSON:API resources in the shapes Unit's SDK types declare (Application, ApplicationDocument).
 // SSNs and passport numbers are never returned in full: only masked.
-import type { ApplicationRow, DocumentRow, PersonRow } from './repository';
+import type { ApplicationRow, DocumentRow, PersonRow } from '../repository';
 
 const iso = (d: unknown) => (d instanceof Date ? d : new Date(String(d))).toISOString();
 const mask = (v: unknown, keep = 4) => (typeof v === 'string' && v.length > 0 ? `${'*'.repeat(Math.max(0, v.length - keep))}${v.slice(-keep)}` : undefined);
