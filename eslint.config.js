@@ -11,8 +11,10 @@ import globals from 'globals';
 
 const CAPABILITIES = ['applications', 'verification', 'webhooks', 'orgs'];
 /** Every .ts file below a folder, as a path relative to the project (Node 20 has no fs.globSync). */
-const tsFiles = (dir) => readdirSync(dir, { withFileTypes: true, recursive: true })
-  .filter((e) => e.isFile() && e.name.endsWith('.ts')).map((e) => join(e.parentPath, e.name));
+const tsFiles = (dir) =>
+  readdirSync(dir, { withFileTypes: true, recursive: true })
+    .filter((e) => e.isFile() && e.name.endsWith('.ts'))
+    .map((e) => join(e.parentPath, e.name));
 const SRC = tsFiles('src');
 /** The HTTP layer: routes, request/response schemas and the JSON:API plumbing. */
 const isHttp = (f) => f.startsWith('src/platform/http/') || /\/(routes|schemas)(\/|\.ts$)/.test(f);
@@ -21,7 +23,16 @@ const HTTP_LAYER = SRC.filter(isHttp);
 const INNER = SRC.filter((f) => CAPABILITIES.some((c) => f.startsWith(`src/${c}/`)) && !isHttp(f));
 
 /** Code that runs in Temporal's workflow sandbox: workflows and everything they import at run time. */
-const WORKFLOW_CODE = ['src/*/workflows/**/*.ts', 'src/*/**/workflows/**/*.ts', 'src/*/**/workflow.ts', 'src/verification/job/failures.ts', 'src/applications/messages.ts', 'src/applications/domain.ts', 'src/applications/rules/**/*.ts', 'src/engine/workflows.ts'];
+const WORKFLOW_CODE = [
+  'src/*/workflows/**/*.ts',
+  'src/*/**/workflows/**/*.ts',
+  'src/*/**/workflow.ts',
+  'src/verification/job/failures.ts',
+  'src/applications/messages.ts',
+  'src/applications/domain.ts',
+  'src/applications/rules/**/*.ts',
+  'src/engine/workflows.ts',
+];
 const NODE_BUILTINS = [...builtinModules, ...builtinModules.map((m) => `node:${m}`)];
 
 export default tseslint.config(
@@ -45,33 +56,77 @@ export default tseslint.config(
       '@typescript-eslint/no-floating-promises': 'error',
       '@typescript-eslint/await-thenable': 'error',
       '@typescript-eslint/no-misused-promises': ['error', { checksVoidReturn: { arguments: false } }],
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_' },
+      ],
       '@typescript-eslint/no-explicit-any': 'off',
       'import-x/no-cycle': ['error', { ignoreExternal: true }],
       'import-x/no-self-import': 'error',
-      'import-x/no-restricted-paths': ['error', {
-        zones: [
-          { target: 'src/platform', from: [...CAPABILITIES.map((c) => `src/${c}`), 'src/engine'], message: 'platform is the bottom layer: it knows no capability.' },
-          { target: CAPABILITIES.map((c) => `src/${c}`), from: 'src/engine', message: 'the engine assembles capabilities; they do not import it.' },
-          { target: 'src/webhooks', from: ['src/applications', 'src/verification', 'src/orgs'], message: 'webhooks deliver any event; they know no other capability.' },
-          { target: 'src/verification', from: ['src/applications', 'src/webhooks', 'src/orgs'], message: 'the verification engine knows nothing of applications or webhooks.' },
-          { target: 'src/orgs', from: ['src/applications', 'src/verification', 'src/webhooks'], message: 'orgs and keys know no other capability.' },
-          { target: INNER, from: HTTP_LAYER, message: 'inner layers (workflows, rules, activities, repositories, services) never import the HTTP layer (routes, schemas, platform/http): routes call them, not the other way round.' },
-        ],
-      }],
+      'import-x/no-restricted-paths': [
+        'error',
+        {
+          zones: [
+            {
+              target: 'src/platform',
+              from: [...CAPABILITIES.map((c) => `src/${c}`), 'src/engine'],
+              message: 'platform is the bottom layer: it knows no capability.',
+            },
+            {
+              target: CAPABILITIES.map((c) => `src/${c}`),
+              from: 'src/engine',
+              message: 'the engine assembles capabilities; they do not import it.',
+            },
+            {
+              target: 'src/webhooks',
+              from: ['src/applications', 'src/verification', 'src/orgs'],
+              message: 'webhooks deliver any event; they know no other capability.',
+            },
+            {
+              target: 'src/verification',
+              from: ['src/applications', 'src/webhooks', 'src/orgs'],
+              message: 'the verification engine knows nothing of applications or webhooks.',
+            },
+            {
+              target: 'src/orgs',
+              from: ['src/applications', 'src/verification', 'src/webhooks'],
+              message: 'orgs and keys know no other capability.',
+            },
+            {
+              target: INNER,
+              from: HTTP_LAYER,
+              message:
+                'inner layers (workflows, rules, activities, repositories, services) never import the HTTP layer (routes, schemas, platform/http): routes call them, not the other way round.',
+            },
+          ],
+        },
+      ],
     },
   },
   {
     files: WORKFLOW_CODE,
     rules: {
-      '@typescript-eslint/no-restricted-imports': ['error', {
-        paths: NODE_BUILTINS.map((name) => ({ name, message: 'workflow code runs in the deterministic sandbox: no Node built-ins.' })),
-        patterns: [
-          { regex: '(^|/)(activities|repository|checks)$', allowTypeImports: true, message: 'workflows import only the *types* of activities; side effects belong in activities.' },
-          { regex: '(^|/)platform/(database|http|config|log|openapi)(/|$)', message: 'workflow code does no I/O: no database, HTTP, config or logger (use the workflow log).' },
-          { regex: '^(kysely|pg|express|multer|sharp|onnxruntime-node|@electric-sql/.*|@temporalio/(activity|client|worker))$', message: 'not in workflow code: it runs in the deterministic sandbox.' },
-        ],
-      }],
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          paths: NODE_BUILTINS.map((name) => ({ name, message: 'workflow code runs in the deterministic sandbox: no Node built-ins.' })),
+          patterns: [
+            {
+              regex: '(^|/)(activities|repository|checks)$',
+              allowTypeImports: true,
+              message: 'workflows import only the *types* of activities; side effects belong in activities.',
+            },
+            {
+              regex: '(^|/)platform/(database|http|config|log|openapi)(/|$)',
+              message: 'workflow code does no I/O: no database, HTTP, config or logger (use the workflow log).',
+            },
+            {
+              regex: '^(kysely|pg|express|multer|sharp|onnxruntime-node|@electric-sql/.*|@temporalio/(activity|client|worker))$',
+              message: 'not in workflow code: it runs in the deterministic sandbox.',
+            },
+          ],
+        },
+      ],
     },
   },
   {

@@ -16,19 +16,20 @@ const opt = (name: string, dflt: string) => (args.includes(name) ? args[args.ind
 const limit = Number(opt('--limit', '1000'));
 const repeat = Number(opt('--repeat', '3'));
 const impl = opt('--impl', '');
-const mod = impl
-  ? await import(pathToFileURL(resolve(impl)).href)
-  : await import('../src/verification/document/analysis');
-const analyseDocument: (img: RgbImage, o?: { today?: Date }) => Promise<{ documentType: string; mrz: { valid: boolean } | null }> = mod.analyseDocument;
+const mod = impl ? await import(pathToFileURL(resolve(impl)).href) : await import('../src/verification/document/analysis');
+const analyseDocument: (img: RgbImage, o?: { today?: Date }) => Promise<{ documentType: string; mrz: { valid: boolean } | null }> =
+  mod.analyseDocument;
 
 const rows = readManifest(DEFAULT_DOCUMENTS_DIR).slice(0, limit);
 const images = await Promise.all(rows.map((r) => decodeDocumentImage(join(DEFAULT_DOCUMENTS_DIR, r.file))));
 await analyseDocument(images[0]);
 await analyseDocument(images[0]);
 const load0 = loadavg()[0];
-const wall: number[] = [], cpu: number[] = [];
+const wall: number[] = [],
+  cpu: number[] = [];
 for (const img of images) {
-  const w: number[] = [], c: number[] = [];
+  const w: number[] = [],
+    c: number[] = [];
   for (let i = 0; i < repeat; i++) {
     const c0 = process.cpuUsage();
     const t0 = performance.now();

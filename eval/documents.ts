@@ -18,8 +18,15 @@ export const DEFAULT_DOCUMENTS_DIR = join(DEFAULT_DATA_DIR, 'documents');
 
 export const DOCUMENT_TYPES: DocumentType[] = ['passport', 'drivers-license', 'identification', 'residence', 'unknown'];
 export const MRZ_FIELDS = [
-  'documentCode', 'issuingCountry', 'surname', 'givenNames', 'documentNumber',
-  'nationality', 'dateOfBirth', 'sex', 'expirationDate',
+  'documentCode',
+  'issuingCountry',
+  'surname',
+  'givenNames',
+  'documentNumber',
+  'nationality',
+  'dateOfBirth',
+  'sex',
+  'expirationDate',
 ] as const;
 type MrzField = (typeof MRZ_FIELDS)[number];
 
@@ -206,9 +213,10 @@ export async function evaluateDocuments(
     options.onSample?.(r);
   }
 
-  const confusion = Object.fromEntries(
-    DOCUMENT_TYPES.map((e) => [e, Object.fromEntries(DOCUMENT_TYPES.map((p) => [p, 0]))]),
-  ) as Record<DocumentType, Record<DocumentType, number>>;
+  const confusion = Object.fromEntries(DOCUMENT_TYPES.map((e) => [e, Object.fromEntries(DOCUMENT_TYPES.map((p) => [p, 0]))])) as Record<
+    DocumentType,
+    Record<DocumentType, number>
+  >;
   for (const r of results) confusion[r.expected][r.predicted]++;
   const perTypeAccuracy: DocumentEvalResult['perTypeAccuracy'] = {};
   for (const r of results) {
@@ -246,13 +254,25 @@ export async function evaluateDocuments(
       ocrMsP50: percentile(ocr, 50),
       ocrMsP90: percentile(ocr, 90),
       ocrMsMean: Math.round(ocr.reduce((a, b) => a + b, 0) / (ocr.length || 1)),
-      ocrCpuMsP50: percentile(results.map((r) => r.ocrCpuMs), 50),
-      ocrCpuMsP95: percentile(results.map((r) => r.ocrCpuMs), 95),
+      ocrCpuMsP50: percentile(
+        results.map((r) => r.ocrCpuMs),
+        50,
+      ),
+      ocrCpuMsP95: percentile(
+        results.map((r) => r.ocrCpuMs),
+        95,
+      ),
       totalMsP50: percentile(total, 50),
       totalMsP90: percentile(total, 90),
       totalMsP95: percentile(total, 95),
-      totalCpuMsP50: percentile(results.map((r) => r.totalCpuMs), 50),
-      totalCpuMsP95: percentile(results.map((r) => r.totalCpuMs), 95),
+      totalCpuMsP50: percentile(
+        results.map((r) => r.totalCpuMs),
+        50,
+      ),
+      totalCpuMsP95: percentile(
+        results.map((r) => r.totalCpuMs),
+        95,
+      ),
       loadAverage: Math.round(loadavg()[0] * 100) / 100,
     },
     results,
@@ -277,12 +297,18 @@ export function documentsMarkdown(r: DocumentEvalResult): string {
   out.push(`| MRZ read with all check digits valid | ${pct(r.mrz.validRate)} (${r.mrz.validCheckDigits}/${r.mrz.samplesWithMrz}) |`);
   out.push(`| MRZ all fields = ground truth | ${r.mrz.allFieldsCorrect}/${r.mrz.samplesWithTruth} |`);
   out.push(`| MRZ false positives (no MRZ in manifest) | ${r.mrz.falsePositives.length} |`);
-  out.push(`| OCR wall time p50 / p90 (2 cores, load average ${r.timings.loadAverage}) | ${r.timings.ocrMsP50} ms / ${r.timings.ocrMsP90} ms |`);
+  out.push(
+    `| OCR wall time p50 / p90 (2 cores, load average ${r.timings.loadAverage}) | ${r.timings.ocrMsP50} ms / ${r.timings.ocrMsP90} ms |`,
+  );
   out.push(`| OCR CPU time p50 / p95 (both threads) | ${r.timings.ocrCpuMsP50} ms / ${r.timings.ocrCpuMsP95} ms |`);
-  out.push(`| whole analysis (OCR + MRZ re-read + classification) wall p50 / p90 / p95 | ${r.timings.totalMsP50} ms / ${r.timings.totalMsP90} ms / ${r.timings.totalMsP95} ms |`);
+  out.push(
+    `| whole analysis (OCR + MRZ re-read + classification) wall p50 / p90 / p95 | ${r.timings.totalMsP50} ms / ${r.timings.totalMsP90} ms / ${r.timings.totalMsP95} ms |`,
+  );
   out.push(`| whole analysis CPU p50 / p95 (both threads) | ${r.timings.totalCpuMsP50} ms / ${r.timings.totalCpuMsP95} ms |`);
   out.push('');
-  out.push('Label mapping: passport → passport; driver_license → drivers-license; national_id, id_card → identification; residence_permit → residence; visa, other → unknown.');
+  out.push(
+    'Label mapping: passport → passport; driver_license → drivers-license; national_id, id_card → identification; residence_permit → residence; visa, other → unknown.',
+  );
   out.push('');
   out.push('### Type accuracy per manifest label');
   out.push('');

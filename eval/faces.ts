@@ -16,7 +16,11 @@ import { DEFAULT_DATA_DIR, isMainModule, mediansByKey, parseCliArgs, readTsv } f
 
 export { DEFAULT_DATA_DIR };
 
-export interface RocPoint { far: number; tar: number; threshold: number }
+export interface RocPoint {
+  far: number;
+  tar: number;
+  threshold: number;
+}
 export interface PairSetFigures {
   genuine: number;
   impostor: number;
@@ -29,7 +33,12 @@ export interface PairSetFigures {
   atThreshold: { threshold: number; tar: number; far: number; accuracy: number };
   roc: RocPoint[];
 }
-export interface Histogram { binWidth: number; from: number; genuine: number[]; impostor: number[] }
+export interface Histogram {
+  binWidth: number;
+  from: number;
+  genuine: number[];
+  impostor: number[];
+}
 
 export interface FaceEvalResult {
   dataDir: string;
@@ -55,7 +64,12 @@ export interface FaceEvalResult {
   documentTimingsP50: Record<string, number>;
 }
 
-interface Pair { a: string; b: string; same: boolean; source: string }
+interface Pair {
+  a: string;
+  b: string;
+  same: boolean;
+  source: string;
+}
 
 export function readPairs(dataDir: string): Pair[] {
   return readTsv(join(dataDir, 'faces/pairs.tsv')).map((r) => ({ a: r.file_a, b: r.file_b, same: r.label === 'same', source: r.source }));
@@ -80,7 +94,7 @@ export function auc(gen: number[], imp: number[]): number {
   // Mann-Whitney U via ranks.
   const all = [...gen.map((s) => [s, 1]), ...imp.map((s) => [s, 0])].sort((p, q) => p[0] - q[0]);
   let rankSumGen = 0;
-  for (let i = 0; i < all.length; ) {
+  for (let i = 0; i < all.length;) {
     let j = i;
     while (j < all.length && all[j][0] === all[i][0]) j++;
     const r = (i + j + 1) / 2;
@@ -101,17 +115,29 @@ const rate = (xs: number[], t: number) => xs.filter((x) => x >= t).length / xs.l
 export function pairFigures(gen: number[], imp: number[], shipped: number): PairSetFigures {
   const thresholds = [...new Set([...gen, ...imp])].sort((p, q) => q - p);
   const roc: RocPoint[] = [{ far: 0, tar: 0, threshold: 1 }];
-  let eer = 1, eerThreshold = 0, bestGap = Infinity;
+  let eer = 1,
+    eerThreshold = 0,
+    bestGap = Infinity;
   for (const t of thresholds) {
     const p = { far: rate(imp, t), tar: rate(gen, t), threshold: t };
     roc.push(p);
     const gap = Math.abs(1 - p.tar - p.far);
-    if (gap < bestGap) { bestGap = gap; eer = (1 - p.tar + p.far) / 2; eerThreshold = t; }
+    if (gap < bestGap) {
+      bestGap = gap;
+      eer = (1 - p.tar + p.far) / 2;
+      eerThreshold = t;
+    }
   }
-  const tar = rate(gen, shipped), far = rate(imp, shipped);
+  const tar = rate(gen, shipped),
+    far = rate(imp, shipped);
   return {
-    genuine: gen.length, impostor: imp.length, auc: auc(gen, imp), eer, eerThreshold,
-    tarAtFar1: rate(gen, thresholdAtFar(imp, 0.01)), tarAtFar01: rate(gen, thresholdAtFar(imp, 0.001)),
+    genuine: gen.length,
+    impostor: imp.length,
+    auc: auc(gen, imp),
+    eer,
+    eerThreshold,
+    tarAtFar1: rate(gen, thresholdAtFar(imp, 0.01)),
+    tarAtFar01: rate(gen, thresholdAtFar(imp, 0.001)),
     atThreshold: { threshold: shipped, tar, far, accuracy: (tar * gen.length + (1 - far) * imp.length) / (gen.length + imp.length) },
     roc,
   };
@@ -119,19 +145,32 @@ export function pairFigures(gen: number[], imp: number[], shipped: number): Pair
 
 /** Weighted logistic regression (Newton) of same/different on the cosine, classes weighted equally. */
 export function fitLogistic(gen: number[], imp: number[]): { a: number; b: number } {
-  const xs = [...gen, ...imp], ys = [...gen.map(() => 1), ...imp.map(() => 0)];
+  const xs = [...gen, ...imp],
+    ys = [...gen.map(() => 1), ...imp.map(() => 0)];
   const ws = [...gen.map(() => 0.5 / gen.length), ...imp.map(() => 0.5 / imp.length)];
-  let a = 10, b = -4;
+  let a = 10,
+    b = -4;
   for (let it = 0; it < 100; it++) {
-    let ga = 0, gb = 0, haa = 0, hab = 0, hbb = 0;
+    let ga = 0,
+      gb = 0,
+      haa = 0,
+      hab = 0,
+      hbb = 0;
     for (let i = 0; i < xs.length; i++) {
       const p = 1 / (1 + Math.exp(-(a * xs[i] + b)));
-      const e = (p - ys[i]) * ws[i], h = p * (1 - p) * ws[i];
-      ga += e * xs[i]; gb += e; haa += h * xs[i] * xs[i]; hab += h * xs[i]; hbb += h;
+      const e = (p - ys[i]) * ws[i],
+        h = p * (1 - p) * ws[i];
+      ga += e * xs[i];
+      gb += e;
+      haa += h * xs[i] * xs[i];
+      hab += h * xs[i];
+      hbb += h;
     }
     const det = haa * hbb - hab * hab;
-    const da = (hbb * ga - hab * gb) / det, db = (haa * gb - hab * ga) / det;
-    a -= da; b -= db;
+    const da = (hbb * ga - hab * gb) / det,
+      db = (haa * gb - hab * ga) / det;
+    a -= da;
+    b -= db;
     if (Math.abs(da) + Math.abs(db) < 1e-9) break;
   }
   return { a, b };
@@ -147,7 +186,10 @@ function histogram(gen: number[], imp: number[], from = -0.3, binWidth = 0.05): 
   return { from, binWidth, genuine: bin(gen), impostor: bin(imp) };
 }
 
-export async function evaluateFaces(dataDir = DEFAULT_DATA_DIR, opts: { channelOrder?: 'BGR' | 'RGB'; log?: (m: string) => void } = {}): Promise<FaceEvalResult> {
+export async function evaluateFaces(
+  dataDir = DEFAULT_DATA_DIR,
+  opts: { channelOrder?: 'BGR' | 'RGB'; log?: (m: string) => void } = {},
+): Promise<FaceEvalResult> {
   const log = opts.log ?? (() => {});
   const previousOrder = EMBEDDING_CHANNEL_ORDER;
   if (opts.channelOrder) setEmbeddingChannelOrder(opts.channelOrder);
@@ -165,8 +207,10 @@ export async function evaluateFaces(dataDir = DEFAULT_DATA_DIR, opts: { channelO
     }
     const score = (p: Pair) => cosineSimilarity(emb.get(p.a)!, emb.get(p.b)!);
     const std = pairs.filter((p) => p.source === 'lfw-pairsDevTrain');
-    const gStd = std.filter((p) => p.same).map(score), iStd = std.filter((p) => !p.same).map(score);
-    const gAll = pairs.filter((p) => p.same).map(score), iAll = pairs.filter((p) => !p.same).map(score);
+    const gStd = std.filter((p) => p.same).map(score),
+      iStd = std.filter((p) => !p.same).map(score);
+    const gAll = pairs.filter((p) => p.same).map(score),
+      iAll = pairs.filter((p) => !p.same).map(score);
 
     // Document portraits: is a face found where there is one, and none where there is none?
     const docs = readTsv(join(dataDir, 'documents/MANIFEST.tsv'));
@@ -187,19 +231,28 @@ export async function evaluateFaces(dataDir = DEFAULT_DATA_DIR, opts: { channelO
         if (r.faces > 0) documents.falseFaces.push(d.file);
       } else {
         documents.withPortrait++;
-        if (found) documents.portraitFound++; else documents.missed.push(`${d.file} (${r.outcome})`);
+        if (found) documents.portraitFound++;
+        else documents.missed.push(`${d.file} (${r.outcome})`);
       }
     }
     const documentTimingsP50 = mediansByKey(timings);
 
     return {
-      dataDir, channelOrder: EMBEDDING_CHANNEL_ORDER, images: files.length, detectionFailures,
+      dataDir,
+      channelOrder: EMBEDDING_CHANNEL_ORDER,
+      images: files.length,
+      detectionFailures,
       standard: pairFigures(gStd, iStd, FACE_MATCH_THRESHOLD),
       all: pairFigures(gAll, iAll, FACE_MATCH_THRESHOLD),
       suggestedThreshold: Math.ceil(thresholdAtFar(iAll, FACE_MATCH_TARGET_FAR) * 1000) / 1000,
-      shippedThreshold: FACE_MATCH_THRESHOLD, targetFar: FACE_MATCH_TARGET_FAR,
-      genuineScores: gAll, impostorScores: iAll, histogram: histogram(gAll, iAll),
-      logistic: fitLogistic(gAll, iAll), documents, documentTimingsP50,
+      shippedThreshold: FACE_MATCH_THRESHOLD,
+      targetFar: FACE_MATCH_TARGET_FAR,
+      genuineScores: gAll,
+      impostorScores: iAll,
+      histogram: histogram(gAll, iAll),
+      logistic: fitLogistic(gAll, iAll),
+      documents,
+      documentTimingsP50,
     };
   } finally {
     setEmbeddingChannelOrder(previousOrder);
@@ -211,7 +264,10 @@ const pct = (x: number, d = 1) => `${(x * 100).toFixed(d)} %`;
 export function renderFacesMarkdown(r: FaceEvalResult, opts: { rocImage?: string } = {}): string {
   const row = (name: string, f: PairSetFigures) =>
     `| ${name} | ${f.genuine} / ${f.impostor} | ${f.auc.toFixed(4)} | ${pct(f.eer, 2)} | ${pct(f.tarAtFar1)} | ${f.impostor >= 1000 ? pct(f.tarAtFar01) : 'n/a (too few impostors)'} | ${pct(f.atThreshold.tar)} / ${pct(f.atThreshold.far, 2)} |`;
-  const q = (xs: number[], p: number) => { const s = [...xs].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.floor(p * s.length))].toFixed(3); };
+  const q = (xs: number[], p: number) => {
+    const s = [...xs].sort((a, b) => a - b);
+    return s[Math.min(s.length - 1, Math.floor(p * s.length))].toFixed(3);
+  };
   const lines = [
     '## Face match (LFW dev pairs)',
     '',
@@ -228,7 +284,9 @@ export function renderFacesMarkdown(r: FaceEvalResult, opts: { rocImage?: string
     '',
     `Document portraits: found in ${r.documents.portraitFound} of ${r.documents.withPortrait} documents with a real portrait${r.documents.missed.length ? ` (missed: ${r.documents.missed.join(', ')})` : ''}; a face was reported on ${r.documents.falseFaces.length} of ${r.documents.withoutPortrait} documents without one${r.documents.falseFaces.length ? ` (${r.documents.falseFaces.join(', ')})` : ''}.`,
     '',
-    `Median ms per stage, document role, decode included: ${Object.entries(r.documentTimingsP50).map(([k, v]) => `${k} ${v}`).join(', ')}.`,
+    `Median ms per stage, document role, decode included: ${Object.entries(r.documentTimingsP50)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')}.`,
     '',
     'Caveat: press photos against press photos. Selfie-vs-ID-portrait pairs are harder (print, age, resolution); these figures overstate accuracy in production, and the threshold was chosen on this same dev set.',
   ];
@@ -238,31 +296,57 @@ export function renderFacesMarkdown(r: FaceEvalResult, opts: { rocImage?: string
 
 /** ROC (log FAR axis) and score histograms as an SVG string. */
 export function renderFacesRocSvg(r: FaceEvalResult): string {
-  const W = 880, H = 360, m = 50, pw = 360, ph = 260;
-  const x0 = m, y0 = m;
+  const W = 880,
+    H = 360,
+    m = 50,
+    pw = 360,
+    ph = 260;
+  const x0 = m,
+    y0 = m;
   const fx = (far: number) => x0 + ((Math.log10(Math.max(far, 1e-4)) + 4) / 4) * pw;
   // Zoom the TAR axis to where the curve is (0.9..1 when it never drops below 0.9 for FAR >= 1e-4).
-  const minTar = Math.min(...r.all.roc.filter((p) => p.far >= 1e-4).map((p) => p.tar), ...r.standard.roc.filter((p) => p.far >= 1e-4).map((p) => p.tar));
+  const minTar = Math.min(
+    ...r.all.roc.filter((p) => p.far >= 1e-4).map((p) => p.tar),
+    ...r.standard.roc.filter((p) => p.far >= 1e-4).map((p) => p.tar),
+  );
   const yMin = minTar >= 0.9 ? 0.9 : 0;
   const fy = (tar: number) => y0 + ph - ((Math.max(tar, yMin) - yMin) / (1 - yMin)) * ph;
-  const path = (roc: RocPoint[]) => roc.filter((p) => p.far > 0).map((p, i) => `${i ? 'L' : 'M'}${fx(p.far).toFixed(1)},${fy(p.tar).toFixed(1)}`).join(' ');
+  const path = (roc: RocPoint[]) =>
+    roc
+      .filter((p) => p.far > 0)
+      .map((p, i) => `${i ? 'L' : 'M'}${fx(p.far).toFixed(1)},${fy(p.tar).toFixed(1)}`)
+      .join(' ');
   const grid: string[] = [];
-  for (let e = -4; e <= 0; e++) grid.push(`<line x1="${fx(10 ** e)}" y1="${y0}" x2="${fx(10 ** e)}" y2="${y0 + ph}" stroke="#ddd"/><text x="${fx(10 ** e)}" y="${y0 + ph + 16}" font-size="11" text-anchor="middle">1e${e}</text>`);
+  for (let e = -4; e <= 0; e++)
+    grid.push(
+      `<line x1="${fx(10 ** e)}" y1="${y0}" x2="${fx(10 ** e)}" y2="${y0 + ph}" stroke="#ddd"/><text x="${fx(10 ** e)}" y="${y0 + ph + 16}" font-size="11" text-anchor="middle">1e${e}</text>`,
+    );
   for (let i = 0; i <= 5; i++) {
     const t = yMin + ((1 - yMin) * i) / 5;
-    grid.push(`<line x1="${x0}" y1="${fy(t)}" x2="${x0 + pw}" y2="${fy(t)}" stroke="#ddd"/><text x="${x0 - 6}" y="${fy(t) + 4}" font-size="11" text-anchor="end">${t.toFixed(yMin ? 2 : 1)}</text>`);
+    grid.push(
+      `<line x1="${x0}" y1="${fy(t)}" x2="${x0 + pw}" y2="${fy(t)}" stroke="#ddd"/><text x="${x0 - 6}" y="${fy(t) + 4}" font-size="11" text-anchor="end">${t.toFixed(yMin ? 2 : 1)}</text>`,
+    );
   }
   // histogram panel
-  const hx0 = x0 + pw + 80, hw = 360;
+  const hx0 = x0 + pw + 80,
+    hw = 360;
   const h = r.histogram;
   const n = h.genuine.length;
   const gMax = Math.max(...h.genuine.map((c) => c / r.genuineScores.length), ...h.impostor.map((c) => c / r.impostorScores.length));
-  const bars = (counts: number[], total: number, colour: string) => counts.map((c, i) => {
-    const bh = ((c / total) / gMax) * ph;
-    return `<rect x="${(hx0 + (i / n) * hw).toFixed(1)}" y="${(y0 + ph - bh).toFixed(1)}" width="${(hw / n - 1).toFixed(1)}" height="${bh.toFixed(1)}" fill="${colour}" fill-opacity="0.55"/>`;
-  }).join('');
+  const bars = (counts: number[], total: number, colour: string) =>
+    counts
+      .map((c, i) => {
+        const bh = (c / total / gMax) * ph;
+        return `<rect x="${(hx0 + (i / n) * hw).toFixed(1)}" y="${(y0 + ph - bh).toFixed(1)}" width="${(hw / n - 1).toFixed(1)}" height="${bh.toFixed(1)}" fill="${colour}" fill-opacity="0.55"/>`;
+      })
+      .join('');
   const tx = hx0 + ((r.shippedThreshold - h.from) / (n * h.binWidth)) * hw;
-  const ticks = [-0.2, 0, 0.2, 0.4, 0.6, 0.8, 1].map((v) => `<text x="${(hx0 + ((v - h.from) / (n * h.binWidth)) * hw).toFixed(1)}" y="${y0 + ph + 16}" font-size="11" text-anchor="middle">${v}</text>`).join('');
+  const ticks = [-0.2, 0, 0.2, 0.4, 0.6, 0.8, 1]
+    .map(
+      (v) =>
+        `<text x="${(hx0 + ((v - h.from) / (n * h.binWidth)) * hw).toFixed(1)}" y="${y0 + ph + 16}" font-size="11" text-anchor="middle">${v}</text>`,
+    )
+    .join('');
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="sans-serif">
 <rect width="100%" height="100%" fill="#fff"/>
 <text x="${x0}" y="24" font-size="14" font-weight="bold">ROC, LFW dev pairs (${r.channelOrder})</text>
@@ -287,23 +371,42 @@ ${ticks}
 }
 
 export async function renderFacesRocPng(r: FaceEvalResult): Promise<Buffer> {
-  return sharp(Buffer.from(renderFacesRocSvg(r))).png().toBuffer();
+  return sharp(Buffer.from(renderFacesRocSvg(r)))
+    .png()
+    .toBuffer();
 }
 
 function printFigures(r: FaceEvalResult): void {
   const f = (p: PairSetFigures) => ({
-    pairs: `${p.genuine}/${p.impostor}`, AUC: +p.auc.toFixed(4), EER: +p.eer.toFixed(4), eerThreshold: +p.eerThreshold.toFixed(3),
-    'TAR@FAR1%': +p.tarAtFar1.toFixed(4), 'TAR@FAR0.1%': +p.tarAtFar01.toFixed(4),
-    [`TAR@${p.atThreshold.threshold}`]: +p.atThreshold.tar.toFixed(4), [`FAR@${p.atThreshold.threshold}`]: +p.atThreshold.far.toFixed(4),
+    pairs: `${p.genuine}/${p.impostor}`,
+    AUC: +p.auc.toFixed(4),
+    EER: +p.eer.toFixed(4),
+    eerThreshold: +p.eerThreshold.toFixed(3),
+    'TAR@FAR1%': +p.tarAtFar1.toFixed(4),
+    'TAR@FAR0.1%': +p.tarAtFar01.toFixed(4),
+    [`TAR@${p.atThreshold.threshold}`]: +p.atThreshold.tar.toFixed(4),
+    [`FAR@${p.atThreshold.threshold}`]: +p.atThreshold.far.toFixed(4),
     accuracy: +p.atThreshold.accuracy.toFixed(4),
   });
-  console.log(JSON.stringify({
-    channelOrder: r.channelOrder, images: r.images, detectionFailures: r.detectionFailures.length,
-    standard: f(r.standard), all: f(r.all),
-    suggestedThresholdForTargetFar: r.suggestedThreshold, shippedThreshold: r.shippedThreshold, targetFar: r.targetFar,
-    logistic: { a: +r.logistic.a.toFixed(3), b: +r.logistic.b.toFixed(3) },
-    documents: r.documents, documentTimingsP50: r.documentTimingsP50,
-  }, null, 2));
+  console.log(
+    JSON.stringify(
+      {
+        channelOrder: r.channelOrder,
+        images: r.images,
+        detectionFailures: r.detectionFailures.length,
+        standard: f(r.standard),
+        all: f(r.all),
+        suggestedThresholdForTargetFar: r.suggestedThreshold,
+        shippedThreshold: r.shippedThreshold,
+        targetFar: r.targetFar,
+        logistic: { a: +r.logistic.a.toFixed(3), b: +r.logistic.b.toFixed(3) },
+        documents: r.documents,
+        documentTimingsP50: r.documentTimingsP50,
+      },
+      null,
+      2,
+    ),
+  );
 }
 
 if (isMainModule(import.meta.url)) {

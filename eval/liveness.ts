@@ -50,10 +50,14 @@ export async function evaluateLiveness(dataDir = DEFAULT_DATA_DIR, opts: { thres
     const img = await decodeImage(readFileSync(join(dataDir, 'liveness', r.file)), { maxSide: MAX_SIDE.selfie });
     const decodeMs = performance.now() - t;
     const analysed = await analyseFace(img, { role: 'selfie' });
-    for (const [k, v] of Object.entries({ ...analysed.timings, decode: decodeMs, total: analysed.timings.total + decodeMs })) (timings[k] ??= []).push(v);
+    for (const [k, v] of Object.entries({ ...analysed.timings, decode: decodeMs, total: analysed.timings.total + decodeMs }))
+      (timings[k] ??= []).push(v);
     // Score the largest face even when the selfie rules reject the image, so every sample has a score.
     const faces = await detectFaces(img, { tiles: true });
-    const largest = faces.reduce<(typeof faces)[number] | undefined>((a, b) => (!a || b.box.y2 - b.box.y1 > a.box.y2 - a.box.y1 ? b : a), undefined);
+    const largest = faces.reduce<(typeof faces)[number] | undefined>(
+      (a, b) => (!a || b.box.y2 - b.box.y1 > a.box.y2 - a.box.y1 ? b : a),
+      undefined,
+    );
     const score = largest ? await livenessScore(img, largest.box) : null;
     samples.push({ file: r.file, label: r.label as 'live' | 'spoof', attackType: r.attack_type, score, outcome: analysed.outcome });
   }
@@ -67,11 +71,16 @@ export async function evaluateLiveness(dataDir = DEFAULT_DATA_DIR, opts: { thres
     e.n++;
     if (accepted(s)) e.accepted++;
   }
-  const ls = live.map((s) => s.score ?? 0), as = attacks.map((s) => s.score ?? 0);
+  const ls = live.map((s) => s.score ?? 0),
+    as = attacks.map((s) => s.score ?? 0);
   let wins = 0;
   for (const l of ls) for (const a of as) wins += l > a ? 1 : l === a ? 0.5 : 0;
   return {
-    dataDir, threshold, samples, live: live.length, attacks: attacks.length,
+    dataDir,
+    threshold,
+    samples,
+    live: live.length,
+    attacks: attacks.length,
     apcer: attacks.filter(accepted).length / attacks.length,
     bpcer: live.filter((s) => !accepted(s)).length / live.length,
     apcerPresentationOnly: presentation.filter(accepted).length / presentation.length,
@@ -95,11 +104,15 @@ export function renderLivenessMarkdown(r: LivenessEvalResult, opts: { plotImage?
     '',
     '| file | label | attack type | P(live) | selfie outcome |',
     '| --- | --- | --- | --- | --- |',
-    ...r.samples.map((s) => `| ${s.file} | ${s.label} | ${s.attackType} | ${s.score === null ? 'no face' : s.score.toFixed(3)} | ${s.outcome} |`),
+    ...r.samples.map(
+      (s) => `| ${s.file} | ${s.label} | ${s.attackType} | ${s.score === null ? 'no face' : s.score.toFixed(3)} | ${s.outcome} |`,
+    ),
     '',
-    `Median ms per stage, selfie role, decode included: ${Object.entries(r.selfieTimingsP50).map(([k, v]) => `${k} ${v}`).join(', ')}.`,
+    `Median ms per stage, selfie role, decode included: ${Object.entries(r.selfieTimingsP50)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')}.`,
     '',
-    'Caveat: 16 images. One error moves APCER by 9 and BPCER by 20 points; use these as a smoke test of the model\'s input format (BGR, crop scale), not as measured error rates. Treat a low liveness score as a reason for manual review, not an automatic rejection.',
+    "Caveat: 16 images. One error moves APCER by 9 and BPCER by 20 points; use these as a smoke test of the model's input format (BGR, crop scale), not as measured error rates. Treat a low liveness score as a reason for manual review, not an automatic rejection.",
   ];
   if (opts.plotImage) lines.push('', `![liveness scores](${opts.plotImage})`);
   return lines.join('\n') + '\n';
@@ -107,13 +120,26 @@ export function renderLivenessMarkdown(r: LivenessEvalResult, opts: { plotImage?
 
 /** Strip plot of P(live) per sample, live vs attack, with the threshold. */
 export function renderLivenessSvg(r: LivenessEvalResult): string {
-  const W = 640, H = 220, x0 = 60, pw = 540, rowsY = { live: 70, spoof: 140 } as const;
+  const W = 640,
+    H = 220,
+    x0 = 60,
+    pw = 540,
+    rowsY = { live: 70, spoof: 140 } as const;
   const fx = (s: number) => x0 + s * pw;
-  const dots = r.samples.map((s, i) => {
-    const y = rowsY[s.label] + ((i % 5) - 2) * 6;
-    return s.score === null ? '' : `<circle cx="${fx(s.score).toFixed(1)}" cy="${y}" r="5" fill="${s.label === 'live' ? '#2ca02c' : '#d62728'}" fill-opacity="0.7"><title>${s.file} ${s.score.toFixed(3)}</title></circle>`;
-  }).join('');
-  const ticks = [0, 0.2, 0.4, 0.6, 0.8, 1].map((v) => `<line x1="${fx(v)}" y1="40" x2="${fx(v)}" y2="170" stroke="#ddd"/><text x="${fx(v)}" y="188" font-size="11" text-anchor="middle">${v}</text>`).join('');
+  const dots = r.samples
+    .map((s, i) => {
+      const y = rowsY[s.label] + ((i % 5) - 2) * 6;
+      return s.score === null
+        ? ''
+        : `<circle cx="${fx(s.score).toFixed(1)}" cy="${y}" r="5" fill="${s.label === 'live' ? '#2ca02c' : '#d62728'}" fill-opacity="0.7"><title>${s.file} ${s.score.toFixed(3)}</title></circle>`;
+    })
+    .join('');
+  const ticks = [0, 0.2, 0.4, 0.6, 0.8, 1]
+    .map(
+      (v) =>
+        `<line x1="${fx(v)}" y1="40" x2="${fx(v)}" y2="170" stroke="#ddd"/><text x="${fx(v)}" y="188" font-size="11" text-anchor="middle">${v}</text>`,
+    )
+    .join('');
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="sans-serif">
 <rect width="100%" height="100%" fill="#fff"/>
 <text x="${x0}" y="24" font-size="14" font-weight="bold">Liveness P(live) per sample</text>
@@ -128,18 +154,35 @@ ${dots}
 }
 
 export async function renderLivenessPng(r: LivenessEvalResult): Promise<Buffer> {
-  return sharp(Buffer.from(renderLivenessSvg(r))).png().toBuffer();
+  return sharp(Buffer.from(renderLivenessSvg(r)))
+    .png()
+    .toBuffer();
 }
 
 if (isMainModule(import.meta.url)) {
   const { positional, values } = parseCliArgs(process.argv.slice(2), ['png']);
   const dataDir = positional[0] ?? DEFAULT_DATA_DIR;
   const r = await evaluateLiveness(dataDir);
-  console.log(JSON.stringify({
-    threshold: r.threshold, live: r.live, attacks: r.attacks,
-    APCER: +r.apcer.toFixed(3), APCER_presentationOnly: +r.apcerPresentationOnly.toFixed(3), BPCER: +r.bpcer.toFixed(3), AUC: +r.auc.toFixed(3),
-    perAttackType: r.perAttackType, selfieTimingsP50: r.selfieTimingsP50,
-    samples: r.samples.map((s) => `${s.label.padEnd(5)} ${(s.score === null ? 'none ' : s.score.toFixed(3)).padEnd(6)} ${s.outcome.padEnd(15)} ${s.file} [${s.attackType}]`),
-  }, null, 2));
+  console.log(
+    JSON.stringify(
+      {
+        threshold: r.threshold,
+        live: r.live,
+        attacks: r.attacks,
+        APCER: +r.apcer.toFixed(3),
+        APCER_presentationOnly: +r.apcerPresentationOnly.toFixed(3),
+        BPCER: +r.bpcer.toFixed(3),
+        AUC: +r.auc.toFixed(3),
+        perAttackType: r.perAttackType,
+        selfieTimingsP50: r.selfieTimingsP50,
+        samples: r.samples.map(
+          (s) =>
+            `${s.label.padEnd(5)} ${(s.score === null ? 'none ' : s.score.toFixed(3)).padEnd(6)} ${s.outcome.padEnd(15)} ${s.file} [${s.attackType}]`,
+        ),
+      },
+      null,
+      2,
+    ),
+  );
   if (values.png) writeFileSync(values.png, await renderLivenessPng(r));
 }

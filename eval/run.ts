@@ -22,7 +22,10 @@ const sections: string[] = [];
 const missing: string[] = [];
 
 async function section(name: string, fn: () => Promise<string>) {
-  if (skip.has(name)) { sections.push(`## ${name}\n\nSkipped (--skip).\n`); return; }
+  if (skip.has(name)) {
+    sections.push(`## ${name}\n\nSkipped (--skip).\n`);
+    return;
+  }
   const t = performance.now();
   log(`${name}...`);
   try {
@@ -59,9 +62,19 @@ await section('documents', async () => {
 // ---- whole jobs: what a partner sees (decision + reason codes), on LFW pairs with a synthetic ID card
 await section('jobs', async () => {
   await warmUpVerificationModels();
-  const rows = readFileSync(resolve(DATA_DIR, 'faces/pairs.tsv'), 'utf8').trim().split('\n').slice(1).map((l) => l.split('\t'));
+  const rows = readFileSync(resolve(DATA_DIR, 'faces/pairs.tsv'), 'utf8')
+    .trim()
+    .split('\n')
+    .slice(1)
+    .map((l) => l.split('\t'));
   const pick = (label: string) => rows.filter((r) => r[2] === label && r[3] === 'lfw-pairsDevTrain').slice(0, JOBS);
-  type Tally = { n: number; decisions: Record<DecisionValue, number>; codes: Record<string, number>; faceMatchPassed: number; ms: number[] };
+  type Tally = {
+    n: number;
+    decisions: Record<DecisionValue, number>;
+    codes: Record<string, number>;
+    faceMatchPassed: number;
+    ms: number[];
+  };
   const tally = (): Tally => ({ n: 0, decisions: { accept: 0, review: 0, reject: 0, resubmit: 0 }, codes: {}, faceMatchPassed: 0, ms: [] });
   const add = (t: Tally, r: VerificationResult, ms: number) => {
     t.n++;
@@ -70,14 +83,25 @@ await section('jobs', async () => {
     if (r.checks.find((c) => c.name === 'face_match')?.status === 'passed') t.faceMatchPassed++;
     t.ms.push(ms);
   };
-  const groups: Record<string, Tally> = { 'genuine (same person)': tally(), 'impostor (different people)': tally(), 'print / screen attacks as selfie': tally(), 'live captures as selfie': tally() };
+  const groups: Record<string, Tally> = {
+    'genuine (same person)': tally(),
+    'impostor (different people)': tally(),
+    'print / screen attacks as selfie': tally(),
+    'live captures as selfie': tally(),
+  };
   const run = async (group: string, selfie: Buffer, idFront: Buffer) => {
     const out = await runVerificationJob({ selfie, idFront });
     add(groups[group], out.result, out.timings.total);
   };
-  for (const [a, b] of pick('same')) await run('genuine (same person)', dataFile(`faces/${a}`), await syntheticIdCard(dataFile(`faces/${b}`)));
-  for (const [a, b] of pick('different')) await run('impostor (different people)', dataFile(`faces/${a}`), await syntheticIdCard(dataFile(`faces/${b}`)));
-  const manifest = readFileSync(resolve(DATA_DIR, 'liveness/MANIFEST.tsv'), 'utf8').trim().split('\n').slice(1).map((l) => l.split('\t'));
+  for (const [a, b] of pick('same'))
+    await run('genuine (same person)', dataFile(`faces/${a}`), await syntheticIdCard(dataFile(`faces/${b}`)));
+  for (const [a, b] of pick('different'))
+    await run('impostor (different people)', dataFile(`faces/${a}`), await syntheticIdCard(dataFile(`faces/${b}`)));
+  const manifest = readFileSync(resolve(DATA_DIR, 'liveness/MANIFEST.tsv'), 'utf8')
+    .trim()
+    .split('\n')
+    .slice(1)
+    .map((l) => l.split('\t'));
   for (const [file, label, , , , , attack] of manifest) {
     if (label === 'spoof' && !/^print|replay/.test(attack)) continue; // physical print / screen attacks only
     const img = dataFile(`liveness/${file}`);
@@ -93,7 +117,11 @@ await section('jobs', async () => {
     '| selfie vs ID | jobs | face_match passed | accept | review | reject | resubmit | most frequent reason codes | job ms p50 |',
     '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
     ...Object.entries(groups).map(([g, t]) => {
-      const top = Object.entries(t.codes).sort((a, b) => b[1] - a[1]).slice(0, 4).map(([c, n]) => `${c} (${n})`).join(', ');
+      const top = Object.entries(t.codes)
+        .sort((a, b) => b[1] - a[1])
+        .slice(0, 4)
+        .map(([c, n]) => `${c} (${n})`)
+        .join(', ');
       return `| ${g} | ${t.n} | ${t.faceMatchPassed} | ${t.decisions.accept} | ${t.decisions.review} | ${t.decisions.reject} | ${t.decisions.resubmit} | ${top} | ${p50(t.ms).toFixed(0)} |`;
     }),
     '',

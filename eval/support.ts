@@ -39,13 +39,18 @@ export function isMainModule(moduleUrl: string): boolean {
 
 /** Rows of a tab-separated file with a header line, as column -> value (blank lines skipped). */
 export function readTsv(path: string): Record<string, string>[] {
-  const [head, ...rows] = readFileSync(path, 'utf8').split('\n').filter((l) => l.trim());
+  const [head, ...rows] = readFileSync(path, 'utf8')
+    .split('\n')
+    .filter((l) => l.trim());
   const cols = head.split('\t');
   return rows.map((r) => Object.fromEntries(r.split('\t').map((v, i) => [cols[i], v])));
 }
 
 /** The upper median (the element at index n/2 after sorting); NaN when empty. */
-export const median = (xs: number[]) => { const s = [...xs].sort((p, q) => p - q); return s.length ? s[Math.floor(s.length / 2)] : NaN; };
+export const median = (xs: number[]) => {
+  const s = [...xs].sort((p, q) => p - q);
+  return s.length ? s[Math.floor(s.length / 2)] : NaN;
+};
 
 /** Median of each key's values, rounded to 0.1 (per-stage timings). */
 export function mediansByKey(values: Record<string, number[]>): Record<string, number> {

@@ -1,12 +1,22 @@
 // Kysely's view of the schema in this folder's SQL migrations; change both together.
 import type { ColumnType, Generated, JSONColumnType } from 'kysely';
-import type { ApplicationStatus, ApplicationType, DocumentStatus, DocumentType, PersonRole, PersonStatus } from '../src/applications/domain';
+import type {
+  ApplicationStatus,
+  ApplicationType,
+  DocumentStatus,
+  DocumentType,
+  PersonRole,
+  PersonStatus,
+} from '../src/applications/domain';
 
 type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
 type Ref = ColumnType<string, string | number, string | number>;
 
-
-export interface OrgsTable { id: Generated<string>; name: string; created_at: Generated<Timestamp> }
+export interface OrgsTable {
+  id: Generated<string>;
+  name: string;
+  created_at: Generated<Timestamp>;
+}
 export interface ApiTokensTable {
   id: Generated<string>;
   org_id: Ref;

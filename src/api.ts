@@ -8,7 +8,8 @@ import { createApp } from './engine/httpApi';
 import { bootstrapDefaultOrg } from './orgs/repository';
 
 const config = loadConfig();
-if (!config.DATABASE_URL || !config.TEMPORAL_ADDRESS) throw new Error('the API entry point needs DATABASE_URL and TEMPORAL_ADDRESS (use `npm start` for the all-in-one engine)');
+if (!config.DATABASE_URL || !config.TEMPORAL_ADDRESS)
+  throw new Error('the API entry point needs DATABASE_URL and TEMPORAL_ADDRESS (use `npm start` for the all-in-one engine)');
 const db = connectDatabase(config.DATABASE_URL);
 await migrate(db);
 await bootstrapDefaultOrg(db, config.BOOTSTRAP_API_TOKEN);

@@ -22,16 +22,32 @@ if (await bootstrapDefaultOrg(database.db, config.BOOTSTRAP_API_TOKEN)) log.info
 let devServer: DevServer | null = null;
 let address = config.TEMPORAL_ADDRESS;
 if (!address) {
-  devServer = await startDevServer({ port: config.TEMPORAL_DEV_PORT, uiPort: config.TEMPORAL_UI_PORT, dbFile: join(config.dataDir, 'temporal.sqlite'), namespace: config.TEMPORAL_NAMESPACE });
+  devServer = await startDevServer({
+    port: config.TEMPORAL_DEV_PORT,
+    uiPort: config.TEMPORAL_UI_PORT,
+    dbFile: join(config.dataDir, 'temporal.sqlite'),
+    namespace: config.TEMPORAL_NAMESPACE,
+  });
   address = devServer.address;
 }
 const temporal = await connectTemporal(address, config.TEMPORAL_NAMESPACE);
 const connection = await NativeConnection.connect({ address });
-const worker = await createWorker({ connection, namespace: config.TEMPORAL_NAMESPACE, taskQueue: config.TEMPORAL_TASK_QUEUE, db: database.db, config });
+const worker = await createWorker({
+  connection,
+  namespace: config.TEMPORAL_NAMESPACE,
+  taskQueue: config.TEMPORAL_TASK_QUEUE,
+  db: database.db,
+  config,
+});
 const running = worker.run();
 
 const server = createApp({ db: database.db, temporal, config }).listen(config.PORT, config.HOST, () => {
-  log.info('engine started', { api: `http://${config.HOST}:${config.PORT}`, temporal: address, temporalUi: devServer?.uiUrl ?? 'see your cluster', database: config.DATABASE_URL ? 'DATABASE_URL' : `embedded (${config.dataDir})` });
+  log.info('engine started', {
+    api: `http://${config.HOST}:${config.PORT}`,
+    temporal: address,
+    temporalUi: devServer?.uiUrl ?? 'see your cluster',
+    database: config.DATABASE_URL ? 'DATABASE_URL' : `embedded (${config.dataDir})`,
+  });
 });
 
 async function shutdown() {

@@ -9,7 +9,8 @@ import { verifyAllModelFiles } from './verification/modelFiles';
 
 const config = loadConfig();
 installTemporalRuntime();
-if (!config.DATABASE_URL || !config.TEMPORAL_ADDRESS) throw new Error('the worker entry point needs DATABASE_URL and TEMPORAL_ADDRESS (use `npm start` for the all-in-one engine)');
+if (!config.DATABASE_URL || !config.TEMPORAL_ADDRESS)
+  throw new Error('the worker entry point needs DATABASE_URL and TEMPORAL_ADDRESS (use `npm start` for the all-in-one engine)');
 verifyAllModelFiles();
 const db = connectDatabase(config.DATABASE_URL);
 await migrate(db);

@@ -1,13 +1,19 @@
 // The application state machine and the verify-document rule, as pure functions.
 import { describe, expect, it } from 'vitest';
 import { APPLICATION_STATUSES, type ApplicationStatus } from '../src/applications/domain';
-import { allows, APPLICATION_TRANSITIONS, nextTransition, type ApplicationTrigger } from '../src/applications/rules/applicationStateMachine';
+import {
+  allows,
+  APPLICATION_TRANSITIONS,
+  nextTransition,
+  type ApplicationTrigger,
+} from '../src/applications/rules/applicationStateMachine';
 import { canVerify, type VerifyFacts } from '../src/applications/rules/verification';
 
 describe('the application state machine', () => {
   it('leaves no terminal status, and every transition lands on a status it declares', () => {
     for (const [name, t] of Object.entries(APPLICATION_TRANSITIONS)) {
-      for (const from of ['Approved', 'Denied', 'Canceled'] as const) expect(allows(name as keyof typeof APPLICATION_TRANSITIONS, from)).toBe(false);
+      for (const from of ['Approved', 'Denied', 'Canceled'] as const)
+        expect(allows(name as keyof typeof APPLICATION_TRANSITIONS, from)).toBe(false);
       for (const to of t.to) expect(APPLICATION_STATUSES).toContain(to);
     }
   });
@@ -20,36 +26,74 @@ describe('the application state machine', () => {
     { type: 'canceled', reason: 'withdrawn' },
     { type: 'deadlinePassed', deadlineMs: 30 * 86_400_000 },
   ];
-  it.each(APPLICATION_STATUSES)('from %s, each trigger either yields a declared transition or is refused with a reason', (from: ApplicationStatus) => {
-    for (const trigger of triggers) {
-      const d = nextTransition(from, trigger);
-      const declared = APPLICATION_TRANSITIONS[trigger.type];
-      if (!(declared.from as readonly string[]).includes(from)) {
-        expect(d.kind).toBe('refused');
-        continue;
+  it.each(APPLICATION_STATUSES)(
+    'from %s, each trigger either yields a declared transition or is refused with a reason',
+    (from: ApplicationStatus) => {
+      for (const trigger of triggers) {
+        const d = nextTransition(from, trigger);
+        const declared = APPLICATION_TRANSITIONS[trigger.type];
+        if (!(declared.from as readonly string[]).includes(from)) {
+          expect(d.kind).toBe('refused');
+          continue;
+        }
+        if (d.kind === 'transition') expect(declared.to as readonly string[]).toContain(d.transition.to);
+        else expect(d.kind).toBe('unchanged');
       }
-      if (d.kind === 'transition') expect(declared.to as readonly string[]).toContain(d.transition.to);
-      else expect(d.kind).toBe('unchanged');
-    }
-  });
+    },
+  );
 
   it('a denied person denies the application and names them; a settled person with others still awaited changes nothing', () => {
-    expect(nextTransition('AwaitingDocuments', { type: 'personSettled', personId: '7', status: 'Denied', reasonCode: 'selfie_face_mismatch', persons: ['Denied', 'AwaitingDocuments'] }))
-      .toEqual({ kind: 'transition', transition: { name: 'personSettled', from: 'AwaitingDocuments', to: 'Denied', reasonCode: 'selfie_face_mismatch', deniedPersonId: '7' } });
-    expect(nextTransition('AwaitingDocuments', { type: 'personSettled', personId: '7', status: 'Approved', reasonCode: null, persons: ['Approved', 'AwaitingDocuments'] })).toEqual({ kind: 'unchanged' });
-    expect(nextTransition('AwaitingDocuments', { type: 'personSettled', personId: '7', status: 'PendingReview', reasonCode: null, persons: ['PendingReview', 'Approved'] }))
-      .toMatchObject({ transition: { to: 'PendingReview' } });
+    expect(
+      nextTransition('AwaitingDocuments', {
+        type: 'personSettled',
+        personId: '7',
+        status: 'Denied',
+        reasonCode: 'selfie_face_mismatch',
+        persons: ['Denied', 'AwaitingDocuments'],
+      }),
+    ).toEqual({
+      kind: 'transition',
+      transition: {
+        name: 'personSettled',
+        from: 'AwaitingDocuments',
+        to: 'Denied',
+        reasonCode: 'selfie_face_mismatch',
+        deniedPersonId: '7',
+      },
+    });
+    expect(
+      nextTransition('AwaitingDocuments', {
+        type: 'personSettled',
+        personId: '7',
+        status: 'Approved',
+        reasonCode: null,
+        persons: ['Approved', 'AwaitingDocuments'],
+      }),
+    ).toEqual({ kind: 'unchanged' });
+    expect(
+      nextTransition('AwaitingDocuments', {
+        type: 'personSettled',
+        personId: '7',
+        status: 'PendingReview',
+        reasonCode: null,
+        persons: ['PendingReview', 'Approved'],
+      }),
+    ).toMatchObject({ transition: { to: 'PendingReview' } });
   });
 
   it('a review outside PendingReview is refused in the words the API returns', () => {
-    expect(nextTransition('AwaitingDocuments', { type: 'reviewed', decision: 'Approved', reason: 'x', reviewer: 'y' }))
-      .toEqual({ kind: 'refused', error: 'a review decision is only possible in PendingReview; the application is AwaitingDocuments' });
+    expect(nextTransition('AwaitingDocuments', { type: 'reviewed', decision: 'Approved', reason: 'x', reviewer: 'y' })).toEqual({
+      kind: 'refused',
+      error: 'a review decision is only possible in PendingReview; the application is AwaitingDocuments',
+    });
   });
 });
 
 describe('canVerify: when a SelfieVerification document may be verified with a job', () => {
   const ok: VerifyFacts = {
-    documentId: '5', jobId: 'vj_1', applicationStatus: 'AwaitingDocuments',
+    documentId: '5',
+    jobId: 'vj_1',
+    applicationStatus: 'AwaitingDocuments',
     document: { documentType: 'SelfieVerification', status: 'Required', verificationJobId: null },
     job: { status: 'completed', usedByDocumentId: null },
   };
@@ -66,7 +110,11 @@ describe('canVerify: when a SelfieVerification document may be verified with a j
     ['an IdDocument', { document: { documentType: 'IdDocument', status: 'Required', verificationJobId: null } }, 'document_not_verifiable'],
     ['an application in review', { applicationStatus: 'PendingReview' }, 'application_not_awaiting_documents'],
     ['a person whose verification is over', { personOpen: false }, 'application_not_awaiting_documents'],
-    ['an approved document', { document: { documentType: 'SelfieVerification', status: 'Approved', verificationJobId: 'vj_0' } }, 'document_not_verifiable'],
+    [
+      'an approved document',
+      { document: { documentType: 'SelfieVerification', status: 'Approved', verificationJobId: 'vj_0' } },
+      'document_not_verifiable',
+    ],
   ])('refuses %s', (_what, facts, refusal) => {
     const d = canVerify({ ...ok, ...facts });
     expect(d).toMatchObject({ ok: false, refusal });

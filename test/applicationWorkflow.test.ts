@@ -6,7 +6,15 @@ import { WithStartWorkflowOperation, WorkflowUpdateFailedError, type WorkflowHan
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { ApplicationActivities, OpenApplicationInput, OpenApplicationResult, OpenedPerson, RecordTransitionInput, VerifyPersonDocumentInput, VerifyPersonDocumentOutcome } from '../src/applications/activities';
+import type {
+  ApplicationActivities,
+  OpenApplicationInput,
+  OpenApplicationResult,
+  OpenedPerson,
+  RecordTransitionInput,
+  VerifyPersonDocumentInput,
+  VerifyPersonDocumentOutcome,
+} from '../src/applications/activities';
 import { applicationWorkflowId, personWorkflowId, type ApplicationStatus, type ApplicationType } from '../src/applications/domain';
 import { cancelUpdate, reviewUpdate, statusQuery, verifyDocumentUpdate, type ApplicationWorkflowInput } from '../src/applications/messages';
 import type { applicationWorkflow } from '../src/applications/workflows/application';
@@ -16,8 +24,9 @@ import { SEARCH_ATTRIBUTES } from '../src/platform/temporal/searchAttributes';
 import { temporalTestServerPath } from '../src/platform/temporal/devServer';
 
 const DAY = 86_400_000;
-type StubbedActivities = Pick<ApplicationActivities, 'openApplication' | 'recordTransition' | 'setPersonStatus' | 'verifyPersonDocument'>
-  & ReturnType<typeof createEventActivities> & Pick<ReturnType<typeof createWebhookDeliveryActivities>, 'deliverEvents'>;
+type StubbedActivities = Pick<ApplicationActivities, 'openApplication' | 'recordTransition' | 'setPersonStatus' | 'verifyPersonDocument'> &
+  ReturnType<typeof createEventActivities> &
+  Pick<ReturnType<typeof createWebhookDeliveryActivities>, 'deliverEvents'>;
 
 /** An application as the stubs know it: who must provide which document, and how each verification turns out. */
 interface Scenario {
@@ -37,19 +46,32 @@ function stubActivities(scenario: Scenario) {
   const opened: OpenApplicationInput[] = [];
   const delivered: string[] = [];
   const persons: OpenedPerson[] = (scenario.persons ?? [{ role: 'individual', position: 0 }]).map((p, i) => ({
-    personId: String(100 + i), role: p.role, position: p.position, status: 'AwaitingDocuments',
-    documents: Array.from({ length: p.documents ?? 1 }, (_, d) => ({ documentId: String(1000 + i * 10 + d), documentType: 'SelfieVerification' as const })),
+    personId: String(100 + i),
+    role: p.role,
+    position: p.position,
+    status: 'AwaitingDocuments',
+    documents: Array.from({ length: p.documents ?? 1 }, (_, d) => ({
+      documentId: String(1000 + i * 10 + d),
+      documentType: 'SelfieVerification' as const,
+    })),
   }));
   const activities: StubbedActivities = {
     async openApplication(input): Promise<OpenApplicationResult> {
       opened.push(input);
-      if (scenario.decided) return { status: scenario.decided, reasonCode: 'DuplicateIdentity', persons: persons.map((p) => ({ ...p, status: 'Pending', documents: [] })), eventIds: [], hasWebhooks: false };
+      if (scenario.decided)
+        return {
+          status: scenario.decided,
+          reasonCode: 'DuplicateIdentity',
+          persons: persons.map((p) => ({ ...p, status: 'Pending', documents: [] })),
+          eventIds: [],
+          hasWebhooks: false,
+        };
       return { status: 'Pending', reasonCode: null, persons, eventIds: [], hasWebhooks: false };
     },
     // Local activities run at least once (again after a failed workflow task): like the
     // database, the stub records a change only from the status it holds, once per event key.
     async recordTransition(input) {
-      const current = transitions.at(-1)?.status ?? (scenario.decided ?? 'Pending');
+      const current = transitions.at(-1)?.status ?? scenario.decided ?? 'Pending';
       if (current !== input.from && current !== input.status) return { eventIds: [], hasWebhooks: false, recordedStatus: current };
       if (!transitions.some((t) => t.event?.dedupeKey === input.event?.dedupeKey)) transitions.push(input);
       return { eventIds: input.event ? [`t${transitions.length}`] : [], hasWebhooks: scenario.hasWebhooks ?? false };
@@ -60,16 +82,36 @@ function stubActivities(scenario: Scenario) {
       return { eventId: String(seen === -1 ? events.length : seen + 1), hasWebhooks: scenario.hasWebhooks ?? false };
     },
     async setPersonStatus() {},
-    async deliverEvents(input) { delivered.push(...input.eventIds); return { delivered: input.eventIds.length, skipped: 0 }; },
+    async deliverEvents(input) {
+      delivered.push(...input.eventIds);
+      return { delivered: input.eventIds.length, skipped: 0 };
+    },
     async verifyPersonDocument(input) {
-      return scenario.verify?.(input) ?? { ok: true, documentStatus: 'Approved', reasonCode: null, personOutcome: 'Continue', personStatus: 'Approved', personReasonCode: null, eventIds: [] };
+      return (
+        scenario.verify?.(input) ?? {
+          ok: true,
+          documentStatus: 'Approved',
+          reasonCode: null,
+          personOutcome: 'Continue',
+          personStatus: 'Approved',
+          personReasonCode: null,
+          eventIds: [],
+        }
+      );
     },
   };
   return { activities, transitions, events, opened, persons, delivered };
 }
 
-const denied = (reasonCode: string): VerifyPersonDocumentOutcome =>
-  ({ ok: true, documentStatus: 'Invalid', reasonCode, personOutcome: 'Denied', personStatus: 'Denied', personReasonCode: reasonCode, eventIds: [] });
+const denied = (reasonCode: string): VerifyPersonDocumentOutcome => ({
+  ok: true,
+  documentStatus: 'Invalid',
+  reasonCode,
+  personOutcome: 'Denied',
+  personStatus: 'Denied',
+  personReasonCode: reasonCode,
+  eventIds: [],
+});
 
 describe('application workflow branches (time-skipping server, stub activities)', () => {
   let env: TestWorkflowEnvironment;
@@ -89,15 +131,24 @@ describe('application workflow branches (time-skipping server, stub activities)'
   };
 
   beforeAll(async () => {
-    env = await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path: temporalTestServerPath() } } });
+    env = await TestWorkflowEnvironment.createTimeSkipping({
+      server: { executable: { type: 'existing-path', path: temporalTestServerPath() } },
+    });
     const { temporal: proto } = await import('@temporalio/proto');
     await env.connection.operatorService.addSearchAttributes({
       namespace: env.namespace ?? 'default',
-      searchAttributes: Object.fromEntries(SEARCH_ATTRIBUTES.map((k) => [k.name, proto.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD])),
+      searchAttributes: Object.fromEntries(
+        SEARCH_ATTRIBUTES.map((k) => [k.name, proto.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD]),
+      ),
     });
     // One worker for every test: a workflow a test leaves behind still has a worker, so no
     // pending task holds the test server's clock.
-    worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: { codePath: inject('workflowBundlePath') }, activities: dispatch });
+    worker = await Worker.create({
+      connection: env.nativeConnection,
+      taskQueue,
+      workflowBundle: { codePath: inject('workflowBundlePath') },
+      activities: dispatch,
+    });
     running = worker.run();
   }, 120_000);
   afterAll(async () => {
@@ -107,22 +158,40 @@ describe('application workflow branches (time-skipping server, stub activities)'
   });
 
   /** Runs one application workflow against the stubs of `scenario`; `body` drives it. */
-  async function run<T>(scenario: Scenario, body: (h: WorkflowHandle<typeof applicationWorkflow>, ctx: ReturnType<typeof stubActivities> & { applicationId: string }) => Promise<T>,
-    input: Partial<ApplicationWorkflowInput> = {}, start: 'start' | 'cancelAtStart' = 'start'): Promise<T> {
+  async function run<T>(
+    scenario: Scenario,
+    body: (h: WorkflowHandle<typeof applicationWorkflow>, ctx: ReturnType<typeof stubActivities> & { applicationId: string }) => Promise<T>,
+    input: Partial<ApplicationWorkflowInput> = {},
+    start: 'start' | 'cancelAtStart' = 'start',
+  ): Promise<T> {
     const stubs = stubActivities(scenario);
     const applicationId = String(Math.floor(Math.random() * 1e9));
     const orgId = `org-${applicationId}`;
     scenarios.set(orgId, stubs);
-    const args: [ApplicationWorkflowInput] = [{
-      applicationId, orgId, applicationType: scenario.type ?? 'individualApplication',
-      awaitingDocumentsDeadlineMs: 30 * DAY, awaitingDocumentsReminderMs: 0, ...input,
-    }];
+    const args: [ApplicationWorkflowInput] = [
+      {
+        applicationId,
+        orgId,
+        applicationType: scenario.type ?? 'individualApplication',
+        awaitingDocumentsDeadlineMs: 30 * DAY,
+        awaitingDocumentsReminderMs: 0,
+        ...input,
+      },
+    ];
     const workflowId = applicationWorkflowId(applicationId);
     let handle: WorkflowHandle<typeof applicationWorkflow>;
     if (start === 'cancelAtStart') {
       // The cancel arrives with the start, while the initial evaluation is still running.
-      const op = new WithStartWorkflowOperation<typeof applicationWorkflow>('applicationWorkflow', { taskQueue, workflowId, args, workflowIdConflictPolicy: 'FAIL' });
-      const outcome = await env.client.workflow.executeUpdateWithStart(cancelUpdate, { args: [{ reason: 'customer withdrew' }], startWorkflowOperation: op });
+      const op = new WithStartWorkflowOperation<typeof applicationWorkflow>('applicationWorkflow', {
+        taskQueue,
+        workflowId,
+        args,
+        workflowIdConflictPolicy: 'FAIL',
+      });
+      const outcome = await env.client.workflow.executeUpdateWithStart(cancelUpdate, {
+        args: [{ reason: 'customer withdrew' }],
+        startWorkflowOperation: op,
+      });
       expect(outcome).toEqual({ ok: true, status: 'Canceled' });
       handle = await op.workflowHandle();
     } else {
@@ -139,17 +208,25 @@ describe('application workflow branches (time-skipping server, stub activities)'
     throw new Error(`the application never reached ${status}`);
   };
   const verify = (applicationId: string, personId: string, documentId: string) =>
-    env.client.workflow.getHandle(personWorkflowId(applicationId, personId)).executeUpdate(verifyDocumentUpdate, { args: [{ documentId, jobId: `vj_${randomUUID()}` }] });
+    env.client.workflow
+      .getHandle(personWorkflowId(applicationId, personId))
+      .executeUpdate(verifyDocumentUpdate, { args: [{ documentId, jobId: `vj_${randomUUID()}` }] });
 
   it('names every transition it records: documents requested, then a person settled', async () => {
     await run({}, async (h, { transitions, persons, applicationId, opened }) => {
       await waitForStatus(h, 'AwaitingDocuments');
-      expect(await verify(applicationId, persons[0].personId, persons[0].documents[0].documentId)).toMatchObject({ ok: true, documentStatus: 'Approved' });
+      expect(await verify(applicationId, persons[0].personId, persons[0].documents[0].documentId)).toMatchObject({
+        ok: true,
+        documentStatus: 'Approved',
+      });
       expect(await h.result()).toBe('Approved');
       expect(transitions.map((t) => t.status)).toEqual(['AwaitingDocuments', 'Approved']);
       // Every event key comes from one place: the opening's 1 and 2, the workflow's own from 3.
       expect(opened[0].eventKeys.created).toBe(`${h.workflowId}:1:application.created`);
-      expect(transitions.map((t) => t.event?.dedupeKey)).toEqual([`${h.workflowId}:3:application.awaitingDocuments`, `${h.workflowId}:4:application.approved`]);
+      expect(transitions.map((t) => t.event?.dedupeKey)).toEqual([
+        `${h.workflowId}:3:application.awaitingDocuments`,
+        `${h.workflowId}:4:application.approved`,
+      ]);
     });
   });
 
@@ -158,60 +235,116 @@ describe('application workflow branches (time-skipping server, stub activities)'
       await waitForStatus(h, 'AwaitingDocuments');
       const review = h.executeUpdate(reviewUpdate, { args: [{ decision: 'Approved', reason: 'looks fine', reviewer: 'ops' }] });
       await expect(review).rejects.toBeInstanceOf(WorkflowUpdateFailedError);
-      await expect(review).rejects.toMatchObject({ cause: { message: expect.stringMatching(/only possible in PendingReview; the application is AwaitingDocuments/) } });
+      await expect(review).rejects.toMatchObject({
+        cause: { message: expect.stringMatching(/only possible in PendingReview; the application is AwaitingDocuments/) },
+      });
       expect(transitions.map((t) => t.status)).toEqual(['AwaitingDocuments']);
       // Cancel it (rather than leave it running): its person workflows are closed too.
       expect(await h.executeUpdate(cancelUpdate, { args: [{ reason: 'test over' }] })).toEqual({ ok: true, status: 'Canceled' });
     });
   });
 
-  it('accepts a review in PendingReview and records the reviewer as the decision\'s user', async () => {
+  it("accepts a review in PendingReview and records the reviewer as the decision's user", async () => {
     await run({ decided: 'PendingReview' }, async (h, { transitions }) => {
       await waitForStatus(h, 'PendingReview');
-      expect(await h.executeUpdate(reviewUpdate, { args: [{ decision: 'Denied', reason: 'document forged', reviewer: 'ops@bank' }] })).toEqual({ ok: true, status: 'Denied' });
+      expect(
+        await h.executeUpdate(reviewUpdate, { args: [{ decision: 'Denied', reason: 'document forged', reviewer: 'ops@bank' }] }),
+      ).toEqual({ ok: true, status: 'Denied' });
       expect(await h.result()).toBe('Denied');
-      expect(transitions).toEqual([expect.objectContaining({ status: 'Denied', reasonCode: 'ManualReviewDenied', reason: 'document forged', decidedBy: 'ops@bank' })]);
+      expect(transitions).toEqual([
+        expect.objectContaining({ status: 'Denied', reasonCode: 'ManualReviewDenied', reason: 'document forged', decidedBy: 'ops@bank' }),
+      ]);
     });
   });
 
   it('a cancel that arrives during the initial evaluation cancels before any person is asked for documents', async () => {
-    await run({}, async (h, { transitions, applicationId, persons }) => {
-      expect(await h.result()).toBe('Canceled');
-      expect(transitions).toEqual([expect.objectContaining({ status: 'Canceled', reasonCode: 'Canceled', reason: 'customer withdrew' })]);
-      await expect(env.client.workflow.getHandle(personWorkflowId(applicationId, persons[0].personId)).describe()).rejects.toThrow(/not found/i);
-    }, {}, 'cancelAtStart');
+    await run(
+      {},
+      async (h, { transitions, applicationId, persons }) => {
+        expect(await h.result()).toBe('Canceled');
+        expect(transitions).toEqual([expect.objectContaining({ status: 'Canceled', reasonCode: 'Canceled', reason: 'customer withdrew' })]);
+        await expect(env.client.workflow.getHandle(personWorkflowId(applicationId, persons[0].personId)).describe()).rejects.toThrow(
+          /not found/i,
+        );
+      },
+      {},
+      'cancelAtStart',
+    );
   });
 
   it('sends reminders while documents are awaited and cancels at the deadline, with the reason', async () => {
-    await run({}, async (h, { transitions, events, delivered }) => {
-      expect(await h.result()).toBe('Canceled'); // the test server skips the 3 days
-      expect(events.map((e) => [e.type, e.attributes.reminder])).toEqual([['application.documentsReminder', 1], ['application.documentsReminder', 2]]);
-      expect(delivered).toEqual([]); // the org has no webhook: nothing to deliver, no activity
-      expect(transitions.at(-1)).toMatchObject({ status: 'Canceled', reasonCode: 'AwaitingDocumentsDeadline', reason: 'the required documents were not provided within 3 days' });
-    }, { awaitingDocumentsDeadlineMs: 3 * DAY, awaitingDocumentsReminderMs: DAY });
+    await run(
+      {},
+      async (h, { transitions, events, delivered }) => {
+        expect(await h.result()).toBe('Canceled'); // the test server skips the 3 days
+        expect(events.map((e) => [e.type, e.attributes.reminder])).toEqual([
+          ['application.documentsReminder', 1],
+          ['application.documentsReminder', 2],
+        ]);
+        expect(delivered).toEqual([]); // the org has no webhook: nothing to deliver, no activity
+        expect(transitions.at(-1)).toMatchObject({
+          status: 'Canceled',
+          reasonCode: 'AwaitingDocumentsDeadline',
+          reason: 'the required documents were not provided within 3 days',
+        });
+      },
+      { awaitingDocumentsDeadlineMs: 3 * DAY, awaitingDocumentsReminderMs: DAY },
+    );
   });
 
   it('a person workflow that ends without settling (canceled by an operator) leaves the application waiting, until its deadline', async () => {
-    const scenario: Scenario = { type: 'businessApplication', persons: [{ role: 'officer', position: 0 }, { role: 'beneficialOwner', position: 1 }] };
-    await run(scenario, async (h, { transitions, persons, applicationId }) => {
-      await waitForStatus(h, 'AwaitingDocuments');
-      await env.client.workflow.getHandle(personWorkflowId(applicationId, persons[1].personId)).cancel();
-      await verify(applicationId, persons[0].personId, persons[0].documents[0].documentId);
-      expect(await h.result()).toBe('Canceled');
-      expect(transitions.map((t) => [t.status, t.reasonCode])).toEqual([['AwaitingDocuments', undefined], ['Canceled', 'AwaitingDocumentsDeadline']]);
-    }, { awaitingDocumentsDeadlineMs: 2 * DAY });
+    const scenario: Scenario = {
+      type: 'businessApplication',
+      persons: [
+        { role: 'officer', position: 0 },
+        { role: 'beneficialOwner', position: 1 },
+      ],
+    };
+    await run(
+      scenario,
+      async (h, { transitions, persons, applicationId }) => {
+        await waitForStatus(h, 'AwaitingDocuments');
+        await env.client.workflow.getHandle(personWorkflowId(applicationId, persons[1].personId)).cancel();
+        await verify(applicationId, persons[0].personId, persons[0].documents[0].documentId);
+        expect(await h.result()).toBe('Canceled');
+        expect(transitions.map((t) => [t.status, t.reasonCode])).toEqual([
+          ['AwaitingDocuments', undefined],
+          ['Canceled', 'AwaitingDocumentsDeadline'],
+        ]);
+      },
+      { awaitingDocumentsDeadlineMs: 2 * DAY },
+    );
   });
 
   it('a business with one denied beneficial owner is denied, naming that owner, and closes the other persons', async () => {
     const scenario: Scenario = {
       type: 'businessApplication',
-      persons: [{ role: 'officer', position: 0 }, { role: 'beneficialOwner', position: 1 }, { role: 'beneficialOwner', position: 2 }],
-      verify: (input) => (input.personId === '102' ? denied('selfie_face_mismatch') : { ok: true, documentStatus: 'Approved', reasonCode: null, personOutcome: 'Continue', personStatus: 'Approved', personReasonCode: null, eventIds: [] }),
+      persons: [
+        { role: 'officer', position: 0 },
+        { role: 'beneficialOwner', position: 1 },
+        { role: 'beneficialOwner', position: 2 },
+      ],
+      verify: (input) =>
+        input.personId === '102'
+          ? denied('selfie_face_mismatch')
+          : {
+              ok: true,
+              documentStatus: 'Approved',
+              reasonCode: null,
+              personOutcome: 'Continue',
+              personStatus: 'Approved',
+              personReasonCode: null,
+              eventIds: [],
+            },
     };
     await run(scenario, async (h, { transitions, persons, applicationId }) => {
       await waitForStatus(h, 'AwaitingDocuments');
       await verify(applicationId, persons[0].personId, persons[0].documents[0].documentId);
-      expect(await verify(applicationId, persons[2].personId, persons[2].documents[0].documentId)).toMatchObject({ ok: true, documentStatus: 'Invalid', personOutcome: 'Denied' });
+      expect(await verify(applicationId, persons[2].personId, persons[2].documents[0].documentId)).toMatchObject({
+        ok: true,
+        documentStatus: 'Invalid',
+        personOutcome: 'Denied',
+      });
       expect(await h.result()).toBe('Denied');
       expect(transitions.at(-1)).toMatchObject({ status: 'Denied', reasonCode: 'selfie_face_mismatch', deniedPersonId: '102' });
       // The owner still open was closed: its workflow ended and takes no more documents.
@@ -224,9 +357,26 @@ describe('application workflow branches (time-skipping server, stub activities)'
   it('a document that must be provided again makes the application ask again, with the reason code', async () => {
     let attempts = 0;
     const scenario: Scenario = {
-      verify: () => (++attempts === 1
-        ? { ok: true, documentStatus: 'Invalid', reasonCode: 'UnsupportedDocumentType', personOutcome: 'Resubmit', personStatus: 'AwaitingDocuments', personReasonCode: null, eventIds: ['7'] }
-        : { ok: true, documentStatus: 'Approved', reasonCode: null, personOutcome: 'Continue', personStatus: 'Approved', personReasonCode: null, eventIds: [] }),
+      verify: () =>
+        ++attempts === 1
+          ? {
+              ok: true,
+              documentStatus: 'Invalid',
+              reasonCode: 'UnsupportedDocumentType',
+              personOutcome: 'Resubmit',
+              personStatus: 'AwaitingDocuments',
+              personReasonCode: null,
+              eventIds: ['7'],
+            }
+          : {
+              ok: true,
+              documentStatus: 'Approved',
+              reasonCode: null,
+              personOutcome: 'Continue',
+              personStatus: 'Approved',
+              personReasonCode: null,
+              eventIds: [],
+            },
     };
     await run(scenario, async (h, { transitions, persons, applicationId }) => {
       await waitForStatus(h, 'AwaitingDocuments');
@@ -234,7 +384,11 @@ describe('application workflow branches (time-skipping server, stub activities)'
       await verify(applicationId, person.personId, person.documents[0].documentId);
       await verify(applicationId, person.personId, person.documents[0].documentId);
       expect(await h.result()).toBe('Approved');
-      expect(transitions.map((t) => [t.status, t.reasonCode])).toEqual([['AwaitingDocuments', undefined], ['AwaitingDocuments', 'UnsupportedDocumentType'], ['Approved', undefined]]);
+      expect(transitions.map((t) => [t.status, t.reasonCode])).toEqual([
+        ['AwaitingDocuments', undefined],
+        ['AwaitingDocuments', 'UnsupportedDocumentType'],
+        ['Approved', undefined],
+      ]);
     });
   });
 

@@ -8,7 +8,10 @@ import { aggregateStatus } from '../src/applications/rules/status';
 import { derivePersonStatus } from '../src/applications/rules/status';
 
 const result = (o: Partial<VerificationJobResult> = {}): VerificationJobResult => ({
-  documentType: 'drivers-license', scores: { faceMatch: 0.95, selfie: 0.9, id: 0.9 }, decision: { value: 'accept', reasonCodes: [] }, ...o,
+  documentType: 'drivers-license',
+  scores: { faceMatch: 0.95, selfie: 0.9, id: 0.9 },
+  decision: { value: 'accept', reasonCodes: [] },
+  ...o,
 });
 
 describe('decision rules', () => {
@@ -16,7 +19,10 @@ describe('decision rules', () => {
     expect(requiredDocumentTypes(undefined, true)).toEqual(['IdDocument']);
     expect(requiredDocumentTypes({ useSelfieVerification: 'Never' }, false)).toEqual(['Passport']);
     expect(requiredDocumentTypes({ useSelfieVerification: 'ReplaceIdentification' }, true)).toEqual(['SelfieVerification']);
-    expect(requiredDocumentTypes({ useSelfieVerification: 'ReplaceIdentification', requireIdVerification: true }, false)).toEqual(['Passport', 'SelfieVerification']);
+    expect(requiredDocumentTypes({ useSelfieVerification: 'ReplaceIdentification', requireIdVerification: true }, false)).toEqual([
+      'Passport',
+      'SelfieVerification',
+    ]);
     expect(requiredDocumentTypes({ useSelfieVerification: 'Always' }, true)).toEqual(['IdDocument', 'SelfieVerification']);
   });
 
@@ -25,11 +31,23 @@ describe('decision rules', () => {
     expect(ageOn('2008-06-15', '2026-06-15')).toBe(18);
     const p = { personId: '1', label: 'Applicant (A B)', dateOfBirth: '2008-06-15', hasDuplicateIdentity: false };
     expect(evaluateApplicationRules({ persons: [p] }, '2026-06-14')).toMatchObject({ outcome: 'Denied', reasonCode: 'Underage' });
-    expect(evaluateApplicationRules({ persons: [p] }, '2026-06-14', { minimumAge: 16, idTheftScoreDenyAbove: 900, reviewDuplicateIdentity: true })).toEqual({ outcome: 'Continue' });
+    expect(
+      evaluateApplicationRules({ persons: [p] }, '2026-06-14', {
+        minimumAge: 16,
+        idTheftScoreDenyAbove: 900,
+        reviewDuplicateIdentity: true,
+      }),
+    ).toEqual({ outcome: 'Continue' });
     const adult = { ...p, dateOfBirth: '1990-01-01' };
-    expect(evaluateApplicationRules({ idTheftScore: 901, persons: [adult] }, '2026-06-14')).toMatchObject({ outcome: 'Denied', reasonCode: 'IdTheftScore' });
+    expect(evaluateApplicationRules({ idTheftScore: 901, persons: [adult] }, '2026-06-14')).toMatchObject({
+      outcome: 'Denied',
+      reasonCode: 'IdTheftScore',
+    });
     expect(evaluateApplicationRules({ idTheftScore: 900, persons: [adult] }, '2026-06-14')).toEqual({ outcome: 'Continue' });
-    expect(evaluateApplicationRules({ persons: [{ ...adult, hasDuplicateIdentity: true }] }, '2026-06-14')).toMatchObject({ outcome: 'PendingReview', reasonCode: 'DuplicateIdentity' });
+    expect(evaluateApplicationRules({ persons: [{ ...adult, hasDuplicateIdentity: true }] }, '2026-06-14')).toMatchObject({
+      outcome: 'PendingReview',
+      reasonCode: 'DuplicateIdentity',
+    });
   });
 
   it('selfie evaluation: supported documents per person, thresholds and the job decision', () => {
@@ -37,20 +55,50 @@ describe('decision rules', () => {
     const nonUs = { usPerson: false };
     expect(evaluateSelfie(result(), us)).toMatchObject({ documentStatus: 'Approved', verdict: 'Continue' });
     expect(evaluateSelfie(result({ documentType: 'identification' }), us).documentStatus).toBe('Approved');
-    expect(evaluateSelfie(result({ documentType: 'residence' }), us)).toMatchObject({ documentStatus: 'Invalid', verdict: 'Resubmit', reasonCode: 'UnsupportedDocumentType' });
+    expect(evaluateSelfie(result({ documentType: 'residence' }), us)).toMatchObject({
+      documentStatus: 'Invalid',
+      verdict: 'Resubmit',
+      reasonCode: 'UnsupportedDocumentType',
+    });
     expect(evaluateSelfie(result({ documentType: 'passport' }), us).reasonCode).toBe('UnsupportedDocumentType');
     expect(evaluateSelfie(result({ documentType: 'drivers-license' }), nonUs).reasonCode).toBe('UnsupportedDocumentType');
     expect(evaluateSelfie(result({ documentType: 'passport' }), nonUs).documentStatus).toBe('Approved');
     // the supported-document rule comes first: even a rejected job of the wrong type asks for a new document
-    expect(evaluateSelfie(result({ documentType: 'unknown', decision: { value: 'reject', reasonCodes: ['selfie_face_mismatch'] } }), us).verdict).toBe('Resubmit');
-    expect(evaluateSelfie(result({ decision: { value: 'reject', reasonCodes: ['selfie_face_mismatch'] } }), us)).toMatchObject({ verdict: 'Denied', reasonCode: 'selfie_face_mismatch' });
-    expect(evaluateSelfie(result({ scores: { faceMatch: 0.2, selfie: 0.9, id: 0.9 } }), us)).toMatchObject({ verdict: 'Denied', reasonCode: 'faceMatch_score_below_threshold' });
-    expect(evaluateSelfie(result({ scores: { faceMatch: 0.6, selfie: 0.9, id: 0.9 } }), us)).toMatchObject({ documentStatus: 'PendingReview', verdict: 'Continue' });
-    expect(evaluateSelfie(result({ decision: { value: 'review', reasonCodes: ['selfie_manipulated'] } }), us)).toMatchObject({ documentStatus: 'PendingReview', reasonCode: 'selfie_manipulated' });
-    expect(evaluateSelfie(result({ decision: { value: 'resubmit', reasonCodes: ['image_blurred'] } }), us)).toMatchObject({ documentStatus: 'Invalid', verdict: 'Resubmit', reasonCode: 'image_blurred' });
+    expect(
+      evaluateSelfie(result({ documentType: 'unknown', decision: { value: 'reject', reasonCodes: ['selfie_face_mismatch'] } }), us).verdict,
+    ).toBe('Resubmit');
+    expect(evaluateSelfie(result({ decision: { value: 'reject', reasonCodes: ['selfie_face_mismatch'] } }), us)).toMatchObject({
+      verdict: 'Denied',
+      reasonCode: 'selfie_face_mismatch',
+    });
+    expect(evaluateSelfie(result({ scores: { faceMatch: 0.2, selfie: 0.9, id: 0.9 } }), us)).toMatchObject({
+      verdict: 'Denied',
+      reasonCode: 'faceMatch_score_below_threshold',
+    });
+    expect(evaluateSelfie(result({ scores: { faceMatch: 0.6, selfie: 0.9, id: 0.9 } }), us)).toMatchObject({
+      documentStatus: 'PendingReview',
+      verdict: 'Continue',
+    });
+    expect(evaluateSelfie(result({ decision: { value: 'review', reasonCodes: ['selfie_manipulated'] } }), us)).toMatchObject({
+      documentStatus: 'PendingReview',
+      reasonCode: 'selfie_manipulated',
+    });
+    expect(evaluateSelfie(result({ decision: { value: 'resubmit', reasonCodes: ['image_blurred'] } }), us)).toMatchObject({
+      documentStatus: 'Invalid',
+      verdict: 'Resubmit',
+      reasonCode: 'image_blurred',
+    });
     // an unusable capture scores 0 on what it could not measure: the applicant is asked again, not denied
-    expect(evaluateSelfie(result({ documentType: 'unknown', scores: { faceMatch: 0, selfie: 0, id: 0 }, decision: { value: 'resubmit', reasonCodes: ['no_face_detected'] } }), us))
-      .toMatchObject({ documentStatus: 'Invalid', verdict: 'Resubmit', reasonCode: 'no_face_detected' });
+    expect(
+      evaluateSelfie(
+        result({
+          documentType: 'unknown',
+          scores: { faceMatch: 0, selfie: 0, id: 0 },
+          decision: { value: 'resubmit', reasonCodes: ['no_face_detected'] },
+        }),
+        us,
+      ),
+    ).toMatchObject({ documentStatus: 'Invalid', verdict: 'Resubmit', reasonCode: 'no_face_detected' });
     const strict = { pass: { faceMatch: 0.99, selfie: 0.7, id: 0.7 }, fail: { faceMatch: 0.4, selfie: 0.3, id: 0.3 } };
     expect(evaluateSelfie(result(), us, strict).documentStatus).toBe('PendingReview');
   });
@@ -59,11 +107,25 @@ describe('decision rules', () => {
     const peter = { usPerson: true, fullName: 'Peter Parker', dateOfBirth: '1990-01-15' };
     const onDoc = (fullName: string | null, dateOfBirth: string | null) => result({ fields: { fullName, dateOfBirth } });
     expect(evaluateSelfie(onDoc('PARKER PETER', '1990-01-15'), peter)).toMatchObject({ documentStatus: 'Approved' });
-    expect(evaluateSelfie(onDoc('MARY JANE WATSON', '1990-01-15'), peter)).toMatchObject({ documentStatus: 'PendingReview', reasonCode: 'document_name_mismatch' });
-    expect(evaluateSelfie(onDoc('PETER PARKER', '1991-01-15'), peter)).toMatchObject({ documentStatus: 'PendingReview', reasonCode: 'document_dob_mismatch' });
-    expect(evaluateSelfie(onDoc(null, null), peter)).toMatchObject({ documentStatus: 'PendingReview', reasonCode: 'document_name_mismatch' });
+    expect(evaluateSelfie(onDoc('MARY JANE WATSON', '1990-01-15'), peter)).toMatchObject({
+      documentStatus: 'PendingReview',
+      reasonCode: 'document_name_mismatch',
+    });
+    expect(evaluateSelfie(onDoc('PETER PARKER', '1991-01-15'), peter)).toMatchObject({
+      documentStatus: 'PendingReview',
+      reasonCode: 'document_dob_mismatch',
+    });
+    expect(evaluateSelfie(onDoc(null, null), peter)).toMatchObject({
+      documentStatus: 'PendingReview',
+      reasonCode: 'document_name_mismatch',
+    });
     // a clear failure stays a failure whoever the document names
-    expect(evaluateSelfie(result({ fields: { fullName: 'MARY JANE WATSON' }, decision: { value: 'reject', reasonCodes: ['selfie_face_mismatch'] } }), peter).verdict).toBe('Denied');
+    expect(
+      evaluateSelfie(
+        result({ fields: { fullName: 'MARY JANE WATSON' }, decision: { value: 'reject', reasonCodes: ['selfie_face_mismatch'] } }),
+        peter,
+      ).verdict,
+    ).toBe('Denied');
   });
 
   it('person and application statuses aggregate their parts', () => {

@@ -13,8 +13,12 @@ const docTypes = (included: any[] | undefined) => (included ?? []).map((d) => d.
 
 describe('applications: create, evaluate, read', () => {
   let engine: TestEngine;
-  beforeAll(async () => { engine = await startTestEngine(); });
-  afterAll(async () => { await engine?.stop(); });
+  beforeAll(async () => {
+    engine = await startTestEngine();
+  });
+  afterAll(async () => {
+    await engine?.stop();
+  });
 
   it('useSelfieVerification Never (default): a US person must upload an IdDocument, a non-US person a Passport', async () => {
     const us = await engine.unit.applications.create(individualApplication());
@@ -36,7 +40,11 @@ describe('applications: create, evaluate, read', () => {
     expect(docTypes(replace.included as any[])).toEqual(['SelfieVerification']);
     const always = await engine.unit.applications.create(individualApplication({ passport: true, useSelfieVerification: 'Always' }));
     expect(docTypes(always.included as any[])).toEqual(['Passport', 'SelfieVerification']);
-    const forced = await engine.unit.applications.create(individualApplication({ extra: { evaluationParams: { useSelfieVerification: 'ReplaceIdentification', requireIdVerification: true } } }));
+    const forced = await engine.unit.applications.create(
+      individualApplication({
+        extra: { evaluationParams: { useSelfieVerification: 'ReplaceIdentification', requireIdVerification: true } },
+      }),
+    );
     expect(docTypes(forced.included as any[])).toEqual(['IdDocument', 'SelfieVerification']);
   });
 
@@ -45,7 +53,12 @@ describe('applications: create, evaluate, read', () => {
     const id = app.data.id;
     const before = await eventTypes(engine, engine.orgId, id);
     const activities = createApplicationActivities({ db: engine.db });
-    const again = await activities.openApplication({ applicationId: id, orgId: engine.orgId, applicationType: 'individualApplication', eventKeys: openingEventKeys(`application-${id}`) });
+    const again = await activities.openApplication({
+      applicationId: id,
+      orgId: engine.orgId,
+      applicationType: 'individualApplication',
+      eventKeys: openingEventKeys(`application-${id}`),
+    });
     expect(again.status).toBe('AwaitingDocuments');
     expect(again.persons).toHaveLength(1);
     expect(again.persons[0].documents.map((d) => d.documentType).sort()).toEqual(['IdDocument', 'SelfieVerification']);
@@ -60,7 +73,12 @@ describe('applications: create, evaluate, read', () => {
     const before = await eventTypes(engine, engine.orgId, id);
     const activities = createApplicationActivities({ db: engine.db });
     const stale = await activities.recordTransition({
-      applicationId: id, orgId: engine.orgId, from: 'PendingReview', status: 'Canceled', reason: 'withdrawn', reasonCode: 'Canceled',
+      applicationId: id,
+      orgId: engine.orgId,
+      from: 'PendingReview',
+      status: 'Canceled',
+      reason: 'withdrawn',
+      reasonCode: 'Canceled',
       event: { type: 'application.canceled', attributes: {}, relationships: {}, dedupeKey: `application-${id}:9:application.canceled` },
     });
     expect(stale.recordedStatus).toBe('AwaitingDocuments');
@@ -73,15 +91,21 @@ describe('applications: create, evaluate, read', () => {
     const id = created.data.id;
     const handle = engine.temporal.workflow.getHandle(`application-${id}`);
     // the workflow upserts the search attribute right after recording the status
-    await expect.poll(async () => (await handle.describe()).typedSearchAttributes.get(ApplicationStatusKey), { timeout: 10_000 }).toBe('AwaitingDocuments');
+    await expect
+      .poll(async () => (await handle.describe()).typedSearchAttributes.get(ApplicationStatusKey), { timeout: 10_000 })
+      .toBe('AwaitingDocuments');
     expect((await handle.describe()).memo).toEqual({ applicant: 'Peter Parker' });
-    await expect.poll(() => eventTypes(engine, engine.orgId, id), { timeout: 10_000 }).toEqual(['application.created', 'application.awaitingDocuments']);
+    await expect
+      .poll(() => eventTypes(engine, engine.orgId, id), { timeout: 10_000 })
+      .toEqual(['application.created', 'application.awaitingDocuments']);
     const q = await engine.temporal.workflow.getHandle(`application-${id}`).query<any>('status');
     expect(q).toMatchObject({ status: 'AwaitingDocuments', persons: [{ role: 'individual', status: 'AwaitingDocuments' }] });
   });
 
   it('denies an applicant under 18 and an idTheftScore above 900, with the reason', async () => {
-    const young = await engine.unit.applications.create(individualApplication({ dateOfBirth: `${new Date().getUTCFullYear() - 17}-01-01` }));
+    const young = await engine.unit.applications.create(
+      individualApplication({ dateOfBirth: `${new Date().getUTCFullYear() - 17}-01-01` }),
+    );
     const denied = await waitForStatus(engine, young.data.id, 'Denied');
     expect(denied.data.attributes.decisionReason).toMatch(/Applicant \(Peter Parker\): younger than 18/);
     expect(denied.included).toEqual([]);
@@ -102,7 +126,11 @@ describe('applications: create, evaluate, read', () => {
     const created = await engine.unit.applications.create(individualApplication({ useSelfieVerification: 'Always' }));
     const got = await engine.unit.applications.get(created.data.id);
     expect(got.data.id).toBe(created.data.id);
-    expect(got.data.attributes).toMatchObject({ status: 'AwaitingDocuments', archived: false, fullName: { first: 'Peter', last: 'Parker' } });
+    expect(got.data.attributes).toMatchObject({
+      status: 'AwaitingDocuments',
+      archived: false,
+      fullName: { first: 'Peter', last: 'Parker' },
+    });
     expect(docTypes(got.included as any[])).toEqual(['IdDocument', 'SelfieVerification']);
     const docs = await engine.unit.applications.listDocuments(created.data.id);
     expect(docs.data.map((d) => d.id).sort()).toEqual((got.included as any[]).map((d) => d.id).sort());
@@ -112,8 +140,12 @@ describe('applications: create, evaluate, read', () => {
 
   it('lists with the SDK: status filter, email, query, tags, sort and pagination', async () => {
     const tag = `t-${Date.now()}`;
-    const a = await engine.unit.applications.create(individualApplication({ first: 'Zelda', last: 'Quux', extra: { tags: { batch: tag } } }));
-    const b = await engine.unit.applications.create(individualApplication({ first: 'Yorick', last: 'Quux', extra: { tags: { batch: tag } } }));
+    const a = await engine.unit.applications.create(
+      individualApplication({ first: 'Zelda', last: 'Quux', extra: { tags: { batch: tag } } }),
+    );
+    const b = await engine.unit.applications.create(
+      individualApplication({ first: 'Yorick', last: 'Quux', extra: { tags: { batch: tag } } }),
+    );
     const byTag = await engine.unit.applications.list({ tags: { batch: tag } });
     expect(byTag.data.map((x) => x.id)).toEqual([b.data.id, a.data.id]); // -createdAt by default
     expect((byTag as any).meta.pagination).toMatchObject({ total: 2, limit: 100, offset: 0 });
@@ -140,7 +172,9 @@ describe('applications: create, evaluate, read', () => {
     expect(replay.body.data.id).toBe(first.body.data.id);
     expect(replay.body.included.map((d: any) => d.id)).toEqual(first.body.included.map((d: any) => d.id));
     const before = await countApplications(engine, engine.orgId);
-    const other = await engine.api('POST', '/applications', { data: { ...req, attributes: { ...req.attributes, email: 'changed@example.com' } } });
+    const other = await engine.api('POST', '/applications', {
+      data: { ...req, attributes: { ...req.attributes, email: 'changed@example.com' } },
+    });
     expect(other.status).toBe(409);
     expect(other.body.errors[0].code).toBe('idempotency_key_reused');
     expect(await countApplications(engine, engine.orgId)).toBe(before);
@@ -161,16 +195,86 @@ describe('applications: create, evaluate, read', () => {
   describe('rejects bad input with a precise 400 and creates nothing', () => {
     const valid = () => individualApplication().attributes as Record<string, any>;
     const cases: Array<[string, () => unknown, number, string | RegExp]> = [
-      ['an unknown attribute', () => ({ data: { type: 'individualApplication', attributes: { ...valid(), favouriteColour: 'blue' } } }), 400, '/data/attributes/favouriteColour'],
-      ['an unknown nested field', () => ({ data: { type: 'individualApplication', attributes: { ...valid(), address: { ...valid().address, planet: 'Earth' } } } }), 400, '/data/attributes/address/planet'],
-      ['a wrong evaluationParams enum value', () => ({ data: { type: 'individualApplication', attributes: { ...valid(), evaluationParams: { useSelfieVerification: 'Sometimes' } } } }), 400, '/data/attributes/evaluationParams/useSelfieVerification'],
+      [
+        'an unknown attribute',
+        () => ({ data: { type: 'individualApplication', attributes: { ...valid(), favouriteColour: 'blue' } } }),
+        400,
+        '/data/attributes/favouriteColour',
+      ],
+      [
+        'an unknown nested field',
+        () => ({ data: { type: 'individualApplication', attributes: { ...valid(), address: { ...valid().address, planet: 'Earth' } } } }),
+        400,
+        '/data/attributes/address/planet',
+      ],
+      [
+        'a wrong evaluationParams enum value',
+        () => ({
+          data: { type: 'individualApplication', attributes: { ...valid(), evaluationParams: { useSelfieVerification: 'Sometimes' } } },
+        }),
+        400,
+        '/data/attributes/evaluationParams/useSelfieVerification',
+      ],
       ['a wrong application type', () => ({ data: { type: 'trustApplication', attributes: valid() } }), 400, '/data/type'],
-      ['a missing date of birth', () => { const a = valid(); delete a.dateOfBirth; return { data: { type: 'individualApplication', attributes: a } }; }, 400, '/data/attributes/dateOfBirth'],
-      ['missing person data in a business officer', () => ({ data: { type: 'businessApplication', attributes: { name: 'X', address: valid().address, phone: valid().phone, stateOfIncorporation: 'DE', ein: '123456789', entityType: 'LLC', contact: { fullName: { first: 'a', last: 'b' }, email: 'a@b.co', phone: valid().phone }, officer: { fullName: { first: 'a', last: 'b' } }, beneficialOwners: [] } } }), 400, '/data/attributes/officer/dateOfBirth'],
-      ['an impossible date (2023-02-30)', () => ({ data: { type: 'individualApplication', attributes: { ...valid(), dateOfBirth: '2023-02-30' } } }), 400, '/data/attributes/dateOfBirth'],
-      ['an SSN that is not 9 digits', () => ({ data: { type: 'individualApplication', attributes: { ...valid(), ssn: '12345' } } }), 400, '/data/attributes/ssn'],
-      ['both SSN and passport', () => ({ data: { type: 'individualApplication', attributes: { ...valid(), passport: 'X1234567', nationality: 'GB' } } }), 400, '/data/attributes/passport'],
-      ['neither SSN nor passport', () => { const a = valid(); delete a.ssn; return { data: { type: 'individualApplication', attributes: a } }; }, 400, '/data/attributes/ssn'],
+      [
+        'a missing date of birth',
+        () => {
+          const a = valid();
+          delete a.dateOfBirth;
+          return { data: { type: 'individualApplication', attributes: a } };
+        },
+        400,
+        '/data/attributes/dateOfBirth',
+      ],
+      [
+        'missing person data in a business officer',
+        () => ({
+          data: {
+            type: 'businessApplication',
+            attributes: {
+              name: 'X',
+              address: valid().address,
+              phone: valid().phone,
+              stateOfIncorporation: 'DE',
+              ein: '123456789',
+              entityType: 'LLC',
+              contact: { fullName: { first: 'a', last: 'b' }, email: 'a@b.co', phone: valid().phone },
+              officer: { fullName: { first: 'a', last: 'b' } },
+              beneficialOwners: [],
+            },
+          },
+        }),
+        400,
+        '/data/attributes/officer/dateOfBirth',
+      ],
+      [
+        'an impossible date (2023-02-30)',
+        () => ({ data: { type: 'individualApplication', attributes: { ...valid(), dateOfBirth: '2023-02-30' } } }),
+        400,
+        '/data/attributes/dateOfBirth',
+      ],
+      [
+        'an SSN that is not 9 digits',
+        () => ({ data: { type: 'individualApplication', attributes: { ...valid(), ssn: '12345' } } }),
+        400,
+        '/data/attributes/ssn',
+      ],
+      [
+        'both SSN and passport',
+        () => ({ data: { type: 'individualApplication', attributes: { ...valid(), passport: 'X1234567', nationality: 'GB' } } }),
+        400,
+        '/data/attributes/passport',
+      ],
+      [
+        'neither SSN nor passport',
+        () => {
+          const a = valid();
+          delete a.ssn;
+          return { data: { type: 'individualApplication', attributes: a } };
+        },
+        400,
+        '/data/attributes/ssn',
+      ],
     ];
     for (const [what, body, status, pointer] of cases) {
       it(what, async () => {
@@ -184,7 +288,9 @@ describe('applications: create, evaluate, read', () => {
     }
 
     it('lists the allowed values for a wrong enum', async () => {
-      const res = await engine.api('POST', '/applications', { data: { type: 'individualApplication', attributes: { ...valid(), evaluationParams: { useSelfieVerification: 'Sometimes' } } } });
+      const res = await engine.api('POST', '/applications', {
+        data: { type: 'individualApplication', attributes: { ...valid(), evaluationParams: { useSelfieVerification: 'Sometimes' } } },
+      });
       expect(res.body.errors[0].detail).toMatch(/Never.*ReplaceIdentification.*Always/);
     });
 
@@ -199,15 +305,21 @@ describe('applications: create, evaluate, read', () => {
     });
   });
 
-  it('tenant isolation: another org cannot see, list, cancel or read documents of this org\'s application', async () => {
+  it("tenant isolation: another org cannot see, list, cancel or read documents of this org's application", async () => {
     const mine = await engine.unit.applications.create(individualApplication());
     const other = await engine.newOrg();
-    const as = (method: string, path: string, body?: unknown) => fetch(engine.baseUrl + path, {
-      method, headers: { authorization: `Bearer ${other.token}`, 'content-type': 'application/vnd.api+json' }, body: body ? JSON.stringify(body) : undefined,
-    });
+    const as = (method: string, path: string, body?: unknown) =>
+      fetch(engine.baseUrl + path, {
+        method,
+        headers: { authorization: `Bearer ${other.token}`, 'content-type': 'application/vnd.api+json' },
+        body: body ? JSON.stringify(body) : undefined,
+      });
     expect((await as('GET', `/applications/${mine.data.id}`)).status).toBe(404);
     expect((await as('GET', `/applications/${mine.data.id}/documents`)).status).toBe(404);
-    expect((await as('POST', `/applications/${mine.data.id}/cancel`, { data: { type: 'applicationCancel', attributes: { reason: 'x' } } })).status).toBe(404);
+    expect(
+      (await as('POST', `/applications/${mine.data.id}/cancel`, { data: { type: 'applicationCancel', attributes: { reason: 'x' } } }))
+        .status,
+    ).toBe(404);
     const list = await other.unit.applications.list();
     expect(list.data.map((a) => a.id)).not.toContain(mine.data.id);
     expect((await engine.unit.applications.get(mine.data.id)).data.attributes.status).toBe('AwaitingDocuments');

@@ -11,7 +11,9 @@ describe('AwaitingDocuments deadline (time-skipping test server)', () => {
   beforeAll(async () => {
     engine = await startTestEngine({ timeSkipping: true, env: { AWAITING_DOCUMENTS_DEADLINE: '30d', AWAITING_DOCUMENTS_REMINDER: '7d' } });
   }, 180_000);
-  afterAll(async () => { await engine?.stop(); });
+  afterAll(async () => {
+    await engine?.stop();
+  });
 
   it('reminds the applicant every 7 days and cancels the application after 30 days without documents', async () => {
     const created = await engine.api('POST', '/applications', { data: individualApplication() });
@@ -23,7 +25,9 @@ describe('AwaitingDocuments deadline (time-skipping test server)', () => {
 
     const app = await engine.api('GET', `/applications/${id}`);
     expect(app.body.data.attributes.status).toBe('Canceled');
-    expect(app.body.data.attributes.reason ?? app.body.data.attributes.cancellationReason ?? JSON.stringify(app.body.data.attributes)).toMatch(/30 days/);
+    expect(
+      app.body.data.attributes.reason ?? app.body.data.attributes.cancellationReason ?? JSON.stringify(app.body.data.attributes),
+    ).toMatch(/30 days/);
     const types = await eventTypes(engine, engine.orgId, id);
     expect(types.filter((t) => t === 'application.documentsReminder')).toHaveLength(4); // days 7, 14, 21, 28
     expect(types[0]).toBe('application.created');

@@ -1,15 +1,26 @@
 // Documents: uploads (IdDocument front/back, Passport), downloads, and selfie verification with
 // completed verification jobs — thresholds, the job's decision and the supported-document rule.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventTypes, files, individualApplication, insertVerificationJob, waitForStatus, type JobOptions } from './support/applicationFixtures';
+import {
+  eventTypes,
+  files,
+  individualApplication,
+  insertVerificationJob,
+  waitForStatus,
+  type JobOptions,
+} from './support/applicationFixtures';
 import { startTestEngine, type TestEngine } from './support/engine';
 
 const MAX_UPLOAD_BYTES = 4096;
 
 describe('application documents', () => {
   let engine: TestEngine;
-  beforeAll(async () => { engine = await startTestEngine({ MAX_UPLOAD_BYTES: String(MAX_UPLOAD_BYTES) }); });
-  afterAll(async () => { await engine?.stop(); });
+  beforeAll(async () => {
+    engine = await startTestEngine({ MAX_UPLOAD_BYTES: String(MAX_UPLOAD_BYTES) });
+  });
+  afterAll(async () => {
+    await engine?.stop();
+  });
 
   const create = async (opts: Parameters<typeof individualApplication>[0]) => {
     const res = await engine.unit.applications.create(individualApplication(opts));
@@ -18,7 +29,9 @@ describe('application documents', () => {
     return { id: res.data.id, docs, byType };
   };
   const verify = (applicationId: string, documentId: string, jobId: string) =>
-    engine.api('POST', `/applications/${applicationId}/documents/${documentId}/verify`, { data: { type: 'selfieVerification', attributes: { jobId } } });
+    engine.api('POST', `/applications/${applicationId}/documents/${documentId}/verify`, {
+      data: { type: 'selfieVerification', attributes: { jobId } },
+    });
   const job = (o: JobOptions = {}) => insertVerificationJob(engine, engine.orgId, o);
 
   it('an IdDocument is ReceivedFront after the front, PendingReview after the back; then the application awaits review', async () => {
@@ -27,14 +40,21 @@ describe('application documents', () => {
     const front = await engine.unit.applications.upload({ applicationId: app.id, documentId: doc.id, file: files.jpeg, fileType: 'jpeg' });
     expect(front.data.attributes.status).toBe('ReceivedFront');
     expect((await engine.unit.applications.get(app.id)).data.attributes.status).toBe('AwaitingDocuments');
-    const back = await engine.unit.applications.upload({ applicationId: app.id, documentId: doc.id, file: files.png, fileType: 'png', isBackSide: true });
+    const back = await engine.unit.applications.upload({
+      applicationId: app.id,
+      documentId: doc.id,
+      file: files.png,
+      fileType: 'png',
+      isBackSide: true,
+    });
     expect(back.data.attributes.status).toBe('PendingReview');
     await waitForStatus(engine, app.id, 'PendingReview');
     const down = await engine.unit.applications.download({ applicationId: app.id, documentId: doc.id });
     expect(Buffer.from(down).equals(files.jpeg)).toBe(true);
     const downBack = await engine.unit.applications.download({ applicationId: app.id, documentId: doc.id, isBackSide: true });
     expect(Buffer.from(downBack).equals(files.png)).toBe(true);
-    await expect.poll(() => eventTypes(engine, engine.orgId, app.id), { timeout: 10_000 })
+    await expect
+      .poll(() => eventTypes(engine, engine.orgId, app.id), { timeout: 10_000 })
       .toEqual(['application.created', 'application.awaitingDocuments', 'application.pendingReview']);
   });
 
@@ -44,14 +64,17 @@ describe('application documents', () => {
     const up = await engine.unit.applications.upload({ applicationId: app.id, documentId: doc.id, file: files.pdf, fileType: 'pdf' });
     expect(up.data.attributes.status).toBe('PendingReview');
     await waitForStatus(engine, app.id, 'PendingReview');
-    const back = await engine.api('PUT', `/applications/${app.id}/documents/${doc.id}/back`, files.pdf, { 'content-type': 'application/pdf' });
+    const back = await engine.api('PUT', `/applications/${app.id}/documents/${doc.id}/back`, files.pdf, {
+      'content-type': 'application/pdf',
+    });
     expect(back.status).toBe(409);
   });
 
   it('refuses a wrong content type (415), content that does not match it (415) and oversize files (413), changing nothing', async () => {
     const app = await create({});
     const doc = app.byType('IdDocument');
-    const put = (body: Buffer, ct: string) => engine.api('PUT', `/applications/${app.id}/documents/${doc.id}`, body, { 'content-type': ct });
+    const put = (body: Buffer, ct: string) =>
+      engine.api('PUT', `/applications/${app.id}/documents/${doc.id}`, body, { 'content-type': ct });
     expect((await put(files.jpeg, 'image/gif')).status).toBe(415);
     expect((await put(files.jpeg, 'text/plain')).status).toBe(415);
     const mismatch = await put(files.pdf, 'image/jpeg');
@@ -66,7 +89,9 @@ describe('application documents', () => {
 
   it('a SelfieVerification is not uploaded, and an IdDocument is not verified with a job', async () => {
     const app = await create({ useSelfieVerification: 'Always' });
-    const up = await engine.api('PUT', `/applications/${app.id}/documents/${app.byType('SelfieVerification').id}`, files.jpeg, { 'content-type': 'image/jpeg' });
+    const up = await engine.api('PUT', `/applications/${app.id}/documents/${app.byType('SelfieVerification').id}`, files.jpeg, {
+      'content-type': 'image/jpeg',
+    });
     expect(up.status).toBe(409);
     const v = await verify(app.id, app.byType('IdDocument').id, await job());
     expect(v.status).toBe(409);
@@ -79,19 +104,32 @@ describe('application documents', () => {
       const doc = app.byType('SelfieVerification');
       const jobId = await job({ documentType: 'drivers-license' });
       // the SDK's verifyDocument, unmodified
-      const res = await engine.unit.applications.verifyDocument({ applicationId: app.id, documentId: doc.id, data: { type: 'selfieVerification', attributes: { jobId } } });
+      const res = await engine.unit.applications.verifyDocument({
+        applicationId: app.id,
+        documentId: doc.id,
+        data: { type: 'selfieVerification', attributes: { jobId } },
+      });
       expect(res.data.attributes.status).toBe('Approved');
       await waitForStatus(engine, app.id, 'Approved');
-      await expect.poll(() => eventTypes(engine, engine.orgId, app.id), { timeout: 10_000 })
+      await expect
+        .poll(() => eventTypes(engine, engine.orgId, app.id), { timeout: 10_000 })
         .toEqual(['application.created', 'application.awaitingDocuments', 'document.approved', 'application.approved']);
-      const usedBy = await engine.db.selectFrom('verification_jobs').select('used_by_document_id').where('id', '=', jobId).executeTakeFirstOrThrow();
+      const usedBy = await engine.db
+        .selectFrom('verification_jobs')
+        .select('used_by_document_id')
+        .where('id', '=', jobId)
+        .executeTakeFirstOrThrow();
       expect(usedBy.used_by_document_id).toBe(doc.id);
     });
 
     it("a passing job for someone else's face and document does not verify the applicant: it goes to review", async () => {
       const app = await create({ useSelfieVerification: 'ReplaceIdentification' });
       const doc = app.byType('SelfieVerification');
-      const res = await verify(app.id, doc.id, await job({ documentType: 'drivers-license', fullName: 'MARY JANE WATSON', dateOfBirth: '1992-06-01' }));
+      const res = await verify(
+        app.id,
+        doc.id,
+        await job({ documentType: 'drivers-license', fullName: 'MARY JANE WATSON', dateOfBirth: '1992-06-01' }),
+      );
       expect(res.status).toBe(200);
       expect(res.body.data.attributes).toMatchObject({ status: 'PendingReview', reasonCode: 'document_name_mismatch' });
       await waitForStatus(engine, app.id, 'PendingReview');
@@ -105,7 +143,8 @@ describe('application documents', () => {
       expect(res.body.data.attributes).toMatchObject({ status: 'Invalid', reasonCode: 'UnsupportedDocumentType' });
       expect(res.body.data.attributes.reason).toMatch(/drivers-license or identification/);
       // the person workflow emits document.rejected, the application workflow awaitingDocuments: any order
-      await expect.poll(async () => (await eventTypes(engine, engine.orgId, app.id)).sort(), { timeout: 10_000 })
+      await expect
+        .poll(async () => (await eventTypes(engine, engine.orgId, app.id)).sort(), { timeout: 10_000 })
         .toEqual(['application.awaitingDocuments', 'application.awaitingDocuments', 'application.created', 'document.rejected']);
       expect((await engine.unit.applications.get(app.id)).data.attributes.status).toBe('AwaitingDocuments');
 
@@ -127,7 +166,11 @@ describe('application documents', () => {
 
     it('a job decided "review" (or scores between thresholds) sends the application to PendingReview', async () => {
       const app = await create({ useSelfieVerification: 'ReplaceIdentification' });
-      const res = await verify(app.id, app.byType('SelfieVerification').id, await job({ decision: 'review', reasonCodes: ['document_name_mismatch'] }));
+      const res = await verify(
+        app.id,
+        app.byType('SelfieVerification').id,
+        await job({ decision: 'review', reasonCodes: ['document_name_mismatch'] }),
+      );
       expect(res.body.data.attributes.status).toBe('PendingReview');
       await waitForStatus(engine, app.id, 'PendingReview');
 
@@ -138,13 +181,17 @@ describe('application documents', () => {
 
     it('a clear failure (selfie_face_mismatch) denies the application, naming the person and the reason', async () => {
       const app = await create({ first: 'Mary', last: 'Jane', useSelfieVerification: 'ReplaceIdentification' });
-      const res = await verify(app.id, app.byType('SelfieVerification').id, await job({ decision: 'reject', reasonCodes: ['selfie_face_mismatch'], scores: { faceMatch: 0.1 } }));
+      const res = await verify(
+        app.id,
+        app.byType('SelfieVerification').id,
+        await job({ decision: 'reject', reasonCodes: ['selfie_face_mismatch'], scores: { faceMatch: 0.1 } }),
+      );
       expect(res.body.data.attributes).toMatchObject({ status: 'Invalid', reasonCode: 'selfie_face_mismatch' });
       const denied = await waitForStatus(engine, app.id, 'Denied');
       expect(denied.data.attributes.decisionReason).toBe('Applicant (Mary Jane): selfie_face_mismatch');
     });
 
-    it('refuses unknown (404), pending (409), failed (422), other org\'s (404) and already used (409) jobs, changing nothing', async () => {
+    it("refuses unknown (404), pending (409), failed (422), other org's (404) and already used (409) jobs, changing nothing", async () => {
       const app = await create({ useSelfieVerification: 'ReplaceIdentification' });
       const doc = app.byType('SelfieVerification');
       const other = await engine.newOrg();
@@ -164,7 +211,9 @@ describe('application documents', () => {
         expect(res.status, jobId).toBe(status);
         expect(res.body.errors[0].code).toBe(code);
       }
-      const bad = await engine.api('POST', `/applications/${app.id}/documents/${doc.id}/verify`, { data: { type: 'selfieVerification', attributes: { jobId: 'x', extra: 1 } } });
+      const bad = await engine.api('POST', `/applications/${app.id}/documents/${doc.id}/verify`, {
+        data: { type: 'selfieVerification', attributes: { jobId: 'x', extra: 1 } },
+      });
       expect(bad.status).toBe(400);
       expect(bad.body.errors[0].source.pointer).toBe('/data/attributes/extra');
       const docs = await engine.unit.applications.listDocuments(app.id);
@@ -184,7 +233,15 @@ describe('application documents', () => {
     expect((await as('GET', `/applications/${app.id}/documents`)).status).toBe(404);
     expect((await as('PUT', `/applications/${app.id}/documents/${id.id}`, files.jpeg, 'image/jpeg')).status).toBe(404);
     expect((await as('GET', `/applications/${app.id}/documents/${id.id}/download`)).status).toBe(404);
-    expect((await as('POST', `/applications/${app.id}/documents/${selfie.id}/verify`, JSON.stringify({ data: { type: 'selfieVerification', attributes: { jobId: otherJob } } }))).status).toBe(404);
+    expect(
+      (
+        await as(
+          'POST',
+          `/applications/${app.id}/documents/${selfie.id}/verify`,
+          JSON.stringify({ data: { type: 'selfieVerification', attributes: { jobId: otherJob } } }),
+        )
+      ).status,
+    ).toBe(404);
     const docs = await engine.unit.applications.listDocuments(app.id);
     expect(docs.data.map((d) => d.attributes.status)).toEqual(['Required', 'Required']);
   });

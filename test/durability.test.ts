@@ -16,7 +16,15 @@ function startWorkerProcess(engine: TestEngine): ChildProcess {
   // The real worker entry point, as docker-compose runs it, in its own process.
   return spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/worker.ts')], {
     cwd: ROOT,
-    env: { ...process.env, DATABASE_URL: engine.config.DATABASE_URL, TEMPORAL_ADDRESS: engine.config.TEMPORAL_ADDRESS, TEMPORAL_TASK_QUEUE: engine.config.TEMPORAL_TASK_QUEUE, WEBHOOK_TIMEOUT_MS: '2000', WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true', LOG_LEVEL: 'warn' },
+    env: {
+      ...process.env,
+      DATABASE_URL: engine.config.DATABASE_URL,
+      TEMPORAL_ADDRESS: engine.config.TEMPORAL_ADDRESS,
+      TEMPORAL_TASK_QUEUE: engine.config.TEMPORAL_TASK_QUEUE,
+      WEBHOOK_TIMEOUT_MS: '2000',
+      WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true',
+      LOG_LEVEL: 'warn',
+    },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
 }
@@ -33,7 +41,18 @@ describe('durability across a killed worker', () => {
     await engine.stopWorker(); // only the worker processes below serve this task queue
     // A receiver that answers slowly, so deliveries are in flight when the worker dies.
     receiver = await startWebhookReceiver({ delayMs: 300 });
-    const hook = await engine.api('POST', '/webhooks', { data: { type: 'webhook', attributes: { label: 'durability', url: receiver.url, token: 'durability-secret', contentType: 'Json', deliveryMode: 'AtLeastOnce' } } });
+    const hook = await engine.api('POST', '/webhooks', {
+      data: {
+        type: 'webhook',
+        attributes: {
+          label: 'durability',
+          url: receiver.url,
+          token: 'durability-secret',
+          contentType: 'Json',
+          deliveryMode: 'AtLeastOnce',
+        },
+      },
+    });
     expect(hook.status).toBe(201);
   });
   afterAll(async () => {
@@ -45,11 +64,16 @@ describe('durability across a killed worker', () => {
   it('applications in flight when the worker is killed still reach their status exactly once, with one event per transition', async () => {
     worker = startWorkerProcess(engine);
     // Wait until the worker is up and serving (one warm-up application goes through).
-    const warm = await engine.api('POST', '/applications', { data: individualApplication({ useSelfieVerification: 'ReplaceIdentification' }) });
+    const warm = await engine.api('POST', '/applications', {
+      data: individualApplication({ useSelfieVerification: 'ReplaceIdentification' }),
+    });
     await waitForStatus(engine, warm.body.data.id, 'AwaitingDocuments', 90_000);
 
-    const created = await Promise.all(Array.from({ length: 12 }, () =>
-      engine.api('POST', '/applications', { data: individualApplication({ useSelfieVerification: 'ReplaceIdentification' }) })));
+    const created = await Promise.all(
+      Array.from({ length: 12 }, () =>
+        engine.api('POST', '/applications', { data: individualApplication({ useSelfieVerification: 'ReplaceIdentification' }) }),
+      ),
+    );
     for (const res of created) expect(res.status).toBe(201);
     const ids: string[] = created.map((res) => res.body.data.id);
     // Kill the worker as soon as it has started on this batch, before it has finished it.
@@ -75,7 +99,9 @@ describe('durability across a killed worker', () => {
       const app = await engine.api('GET', `/applications/${id}`);
       const doc = app.body.included.find((d: any) => d.attributes.documentType === 'SelfieVerification');
       const jobId = await insertVerificationJob(engine, engine.orgId, { documentType: 'drivers-license', decision: 'accept' });
-      const verified = await engine.api('POST', `/applications/${id}/documents/${doc.id}/verify`, { data: { type: 'selfieVerification', attributes: { jobId } } });
+      const verified = await engine.api('POST', `/applications/${id}/documents/${doc.id}/verify`, {
+        data: { type: 'selfieVerification', attributes: { jobId } },
+      });
       expect(verified.status).toBe(200);
     }
     for (const id of ids) await waitForStatus(engine, id, 'Approved', 30_000);
@@ -87,10 +113,17 @@ describe('durability across a killed worker', () => {
     }
     await sleep(500); // a duplicate, if any, would show up now
     for (const id of ids) {
-      expect(await eventTypes(engine, engine.orgId, id), `events of application ${id}`).toEqual(['application.created', 'application.awaitingDocuments', 'document.approved', 'application.approved']);
+      expect(await eventTypes(engine, engine.orgId, id), `events of application ${id}`).toEqual([
+        'application.created',
+        'application.awaitingDocuments',
+        'document.approved',
+        'application.approved',
+      ]);
     }
     await recordHistory(engine.temporal, `application-${ids[0]}`, 'application-selfie-approved-after-worker-kill');
-    const view = await engine.temporal.workflow.getHandle(`application-${ids[0]}`).query<{ persons: Array<{ personId: string }> }>('status');
+    const view = await engine.temporal.workflow
+      .getHandle(`application-${ids[0]}`)
+      .query<{ persons: Array<{ personId: string }> }>('status');
     await recordHistory(engine.temporal, `application-${ids[0]}-person-${view.persons[0].personId}`, 'person-selfie-approved');
 
     // At least once to the webhook: every event of these applications arrives.
@@ -102,7 +135,10 @@ describe('durability across a killed worker', () => {
     while (mine.some((id) => !deliveredIds().has(id)) && Date.now() < deadline) await sleep(100);
     expect(mine.filter((id) => !deliveredIds().has(id))).toEqual([]);
     // The kill really happened mid-flight: not everything had been processed when it died.
-    const midFlight = statusesAtKill.some((r) => r.status === 'Pending') || transitionsAtKill < ids.length * 2 || deliveredAtKill < transitionsAtKill + 2;
-    expect(midFlight, `killed after ${transitionsAtKill} of ${ids.length * 2} first-phase events and ${deliveredAtKill} deliveries`).toBe(true);
+    const midFlight =
+      statusesAtKill.some((r) => r.status === 'Pending') || transitionsAtKill < ids.length * 2 || deliveredAtKill < transitionsAtKill + 2;
+    expect(midFlight, `killed after ${transitionsAtKill} of ${ids.length * 2} first-phase events and ${deliveredAtKill} deliveries`).toBe(
+      true,
+    );
   }, 240_000);
 });

@@ -16,7 +16,9 @@ describe('embedded database', () => {
     const first = await openDatabase(config);
     const org = await first.db.insertInto('orgs').values({ name: 'Persisted Org' }).returning('id').executeTakeFirstOrThrow();
     // Several pooled connections at once: every answer is its own query's.
-    const answers = await Promise.all(Array.from({ length: 40 }, (_, i) => first.db.selectNoFrom((eb) => eb.val(i).as('n')).executeTakeFirstOrThrow()));
+    const answers = await Promise.all(
+      Array.from({ length: 40 }, (_, i) => first.db.selectNoFrom((eb) => eb.val(i).as('n')).executeTakeFirstOrThrow()),
+    );
     expect(answers.map((a) => Number(a.n))).toEqual(Array.from({ length: 40 }, (_, i) => i));
     await first.close();
 

@@ -3,8 +3,12 @@ import { startTestEngine, type TestEngine } from './support/engine';
 
 describe('engine health and authentication', () => {
   let engine: TestEngine;
-  beforeAll(async () => { engine = await startTestEngine(); });
-  afterAll(async () => { await engine?.stop(); });
+  beforeAll(async () => {
+    engine = await startTestEngine();
+  });
+  afterAll(async () => {
+    await engine?.stop();
+  });
 
   it('answers GET /health with 200 once the database and Temporal are reachable', async () => {
     const res = await fetch(`${engine.baseUrl}/health`);

@@ -10,7 +10,9 @@ import { describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { HISTORIES_DIR } from './support/histories';
 
-const files = readdirSync(HISTORIES_DIR).filter((f) => f.endsWith('.json')).sort();
+const files = readdirSync(HISTORIES_DIR)
+  .filter((f) => f.endsWith('.json'))
+  .sort();
 const workflowType = (file: string): string =>
   JSON.parse(readFileSync(join(HISTORIES_DIR, file), 'utf8')).events[0].workflowExecutionStartedEventAttributes.workflowType.name;
 

@@ -4,19 +4,35 @@ import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { reviewUpdate } from '../src/applications/messages';
 import { recordHistory } from './support/histories';
-import { businessApplication, eventTypes, files, individualApplication, insertVerificationJob, waitForStatus } from './support/applicationFixtures';
+import {
+  businessApplication,
+  eventTypes,
+  files,
+  individualApplication,
+  insertVerificationJob,
+  waitForStatus,
+} from './support/applicationFixtures';
 import { startTestEngine, type TestEngine } from './support/engine';
 
 describe('review, cancel and business applications', () => {
   let engine: TestEngine;
-  beforeAll(async () => { engine = await startTestEngine(); });
-  afterAll(async () => { await engine?.stop(); });
+  beforeAll(async () => {
+    engine = await startTestEngine();
+  });
+  afterAll(async () => {
+    await engine?.stop();
+  });
 
   const review = (id: string, decision: string, reason = 'checked the documents') =>
-    engine.api('POST', `/applications/${id}/review`, { data: { type: 'applicationReview', attributes: { decision, reason, reviewer: 'ops@bank.example' } } });
-  const cancel = (id: string, reason = 'customer asked') => engine.api('POST', `/applications/${id}/cancel`, { data: { type: 'applicationCancel', attributes: { reason } } });
+    engine.api('POST', `/applications/${id}/review`, {
+      data: { type: 'applicationReview', attributes: { decision, reason, reviewer: 'ops@bank.example' } },
+    });
+  const cancel = (id: string, reason = 'customer asked') =>
+    engine.api('POST', `/applications/${id}/cancel`, { data: { type: 'applicationCancel', attributes: { reason } } });
   const verify = (applicationId: string, documentId: string, jobId: string) =>
-    engine.api('POST', `/applications/${applicationId}/documents/${documentId}/verify`, { data: { type: 'selfieVerification', attributes: { jobId } } });
+    engine.api('POST', `/applications/${applicationId}/documents/${documentId}/verify`, {
+      data: { type: 'selfieVerification', attributes: { jobId } },
+    });
 
   /** An individual application whose passport was uploaded: PendingReview. */
   async function pendingReview() {
@@ -31,9 +47,14 @@ describe('review, cancel and business applications', () => {
     const app = await pendingReview();
     const res = await review(app.id, 'Approved');
     expect(res.status).toBe(200);
-    expect(res.body.data.attributes).toMatchObject({ status: 'Approved', decisionReason: 'checked the documents', decisionUserId: 'ops@bank.example' });
+    expect(res.body.data.attributes).toMatchObject({
+      status: 'Approved',
+      decisionReason: 'checked the documents',
+      decisionUserId: 'ops@bank.example',
+    });
     expect(res.body.included[0].attributes.status).toBe('Approved');
-    await expect.poll(() => eventTypes(engine, engine.orgId, app.id), { timeout: 10_000 })
+    await expect
+      .poll(() => eventTypes(engine, engine.orgId, app.id), { timeout: 10_000 })
       .toEqual(['application.created', 'application.awaitingDocuments', 'application.pendingReview', 'application.approved']);
     await recordHistory(engine.temporal, `application-${app.id}`, 'application-reviewed-approved');
   });
@@ -56,7 +77,9 @@ describe('review, cancel and business applications', () => {
   it('ops can decide with the Temporal update `review`; its validator rejects it outside PendingReview', async () => {
     const app = await pendingReview();
     const handle = engine.temporal.workflow.getHandle(`application-${app.id}`);
-    const out = await handle.executeUpdate(reviewUpdate, { args: [{ decision: 'Approved', reason: 'ops via Temporal', reviewer: 'temporal-ui' }] });
+    const out = await handle.executeUpdate(reviewUpdate, {
+      args: [{ decision: 'Approved', reason: 'ops via Temporal', reviewer: 'temporal-ui' }],
+    });
     expect(out).toMatchObject({ ok: true, status: 'Approved' });
     expect((await engine.unit.applications.get(app.id)).data.attributes.status).toBe('Approved');
 
@@ -67,21 +90,31 @@ describe('review, cancel and business applications', () => {
 
   it('cancel (with the SDK) moves a non-final application to Canceled; canceling again is a 409', async () => {
     const created = await engine.unit.applications.create(individualApplication());
-    const res = await engine.unit.applications.cancel({ applicationId: created.data.id, data: { type: 'applicationCancel', attributes: { reason: 'customer asked' } } });
+    const res = await engine.unit.applications.cancel({
+      applicationId: created.data.id,
+      data: { type: 'applicationCancel', attributes: { reason: 'customer asked' } },
+    });
     expect(res.data.attributes.status).toBe('Canceled');
     expect((res.data.attributes as any).decisionReason).toBe('customer asked');
     const twice = await cancel(created.data.id);
     expect(twice.status).toBe(409);
     expect(twice.body.errors[0].detail).toMatch(/already Canceled/);
-    await expect.poll(() => eventTypes(engine, engine.orgId, created.data.id), { timeout: 10_000 })
+    await expect
+      .poll(() => eventTypes(engine, engine.orgId, created.data.id), { timeout: 10_000 })
       .toEqual(['application.created', 'application.awaitingDocuments', 'application.canceled']);
     // the workflow (and its person workflow) finished
-    await expect.poll(async () => (await engine.temporal.workflow.getHandle(`application-${created.data.id}`).describe()).status.name, { timeout: 10_000 }).toBe('COMPLETED');
+    await expect
+      .poll(async () => (await engine.temporal.workflow.getHandle(`application-${created.data.id}`).describe()).status.name, {
+        timeout: 10_000,
+      })
+      .toBe('COMPLETED');
 
     const inReview = await pendingReview();
     expect((await cancel(inReview.id)).body.data.attributes.status).toBe('Canceled');
     expect((await cancel('99999999')).status).toBe(404);
-    expect((await engine.api('POST', `/applications/${inReview.id}/cancel`, { data: { type: 'applicationCancel', attributes: {} } })).status).toBe(400);
+    expect(
+      (await engine.api('POST', `/applications/${inReview.id}/cancel`, { data: { type: 'applicationCancel', attributes: {} } })).status,
+    ).toBe(400);
   });
 
   describe('business application with an officer and two beneficial owners (selfie verification for each)', () => {
@@ -101,19 +134,46 @@ describe('review, cancel and business applications', () => {
       expect((created.data.attributes as any).officer).toMatchObject({ fullName: { first: 'Richard' }, status: 'AwaitingDocuments' });
       const id = created.data.id;
       const officerDoc = personDoc(inc, 'officer', 0);
-      expect((await verify(id, officerDoc.id, await insertVerificationJob(engine, engine.orgId, { fullName: 'RICHARD HENDRICKS' }))).body.data.attributes.status).toBe('Approved');
-      expect((await verify(id, personDoc(inc, 'beneficialOwner', 1).id, await insertVerificationJob(engine, engine.orgId, { documentType: 'identification', fullName: 'Jared Dunn' }))).body.data.attributes.status).toBe('Approved');
+      expect(
+        (await verify(id, officerDoc.id, await insertVerificationJob(engine, engine.orgId, { fullName: 'RICHARD HENDRICKS' }))).body.data
+          .attributes.status,
+      ).toBe('Approved');
+      expect(
+        (
+          await verify(
+            id,
+            personDoc(inc, 'beneficialOwner', 1).id,
+            await insertVerificationJob(engine, engine.orgId, { documentType: 'identification', fullName: 'Jared Dunn' }),
+          )
+        ).body.data.attributes.status,
+      ).toBe('Approved');
       // two of three persons approved: still waiting for the last one
       await new Promise((r) => setTimeout(r, 500));
       expect((await engine.unit.applications.get(id)).data.attributes.status).toBe('AwaitingDocuments');
-      expect((await verify(id, personDoc(inc, 'beneficialOwner', 2).id, await insertVerificationJob(engine, engine.orgId, { documentType: 'passport', fullName: 'DOE JANE' }))).body.data.attributes.status).toBe('Approved');
+      expect(
+        (
+          await verify(
+            id,
+            personDoc(inc, 'beneficialOwner', 2).id,
+            await insertVerificationJob(engine, engine.orgId, { documentType: 'passport', fullName: 'DOE JANE' }),
+          )
+        ).body.data.attributes.status,
+      ).toBe('Approved');
       const approved = await waitForStatus(engine, id, 'Approved');
       expect(approved.data.attributes.beneficialOwners.map((b: any) => b.status)).toEqual(['Approved', 'Approved']);
       const q = await engine.temporal.workflow.getHandle(`application-${id}`).query<any>('status');
-      expect(q.persons.map((p: any) => `${p.role}:${p.status}`)).toEqual(['officer:Approved', 'beneficialOwner:Approved', 'beneficialOwner:Approved']);
+      expect(q.persons.map((p: any) => `${p.role}:${p.status}`)).toEqual([
+        'officer:Approved',
+        'beneficialOwner:Approved',
+        'beneficialOwner:Approved',
+      ]);
       // deterministic: the recorded histories replay against the current workflow code
       const bundle = { workflowBundle: { codePath: inject('workflowBundlePath') } };
-      await Worker.runReplayHistory(bundle, await engine.temporal.workflow.getHandle(`application-${id}`).fetchHistory(), `application-${id}`);
+      await Worker.runReplayHistory(
+        bundle,
+        await engine.temporal.workflow.getHandle(`application-${id}`).fetchHistory(),
+        `application-${id}`,
+      );
       await recordHistory(engine.temporal, `application-${id}`, 'application-business-approved');
       for (const p of q.persons) {
         const wid = `application-${id}-person-${p.personId}`;
@@ -125,9 +185,21 @@ describe('review, cancel and business applications', () => {
       const created = await engine.unit.applications.create(businessApplication(owners, officer));
       const inc = created.included as any[];
       const id = created.data.id;
-      await verify(id, personDoc(inc, 'officer', 0).id, await insertVerificationJob(engine, engine.orgId, { fullName: 'Richard Hendricks' }));
-      const res = await verify(id, personDoc(inc, 'beneficialOwner', 2).id,
-        await insertVerificationJob(engine, engine.orgId, { documentType: 'passport', decision: 'reject', reasonCodes: ['selfie_face_mismatch'], scores: { faceMatch: 0.05 } }));
+      await verify(
+        id,
+        personDoc(inc, 'officer', 0).id,
+        await insertVerificationJob(engine, engine.orgId, { fullName: 'Richard Hendricks' }),
+      );
+      const res = await verify(
+        id,
+        personDoc(inc, 'beneficialOwner', 2).id,
+        await insertVerificationJob(engine, engine.orgId, {
+          documentType: 'passport',
+          decision: 'reject',
+          reasonCodes: ['selfie_face_mismatch'],
+          scores: { faceMatch: 0.05 },
+        }),
+      );
       expect(res.body.data.attributes.status).toBe('Invalid');
       const denied = await waitForStatus(engine, id, 'Denied');
       expect(denied.data.attributes.decisionReason).toBe('Beneficial owner 2 (Jane Doe): selfie_face_mismatch');

@@ -3,8 +3,20 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestEngine, type TestEngine } from './support/engine';
 import {
-  dataFile, DOCUMENTS, GENUINE_PAIRS, IMPOSTOR_PAIRS, jobForm, LIVENESS, NO_FACE, PASSPORT_MRZ, pngBomb, SELFIE,
-  syntheticIdCard, TEXT_AS_JPEG, truncatedJpeg, twoFacesPhoto,
+  dataFile,
+  DOCUMENTS,
+  GENUINE_PAIRS,
+  IMPOSTOR_PAIRS,
+  jobForm,
+  LIVENESS,
+  NO_FACE,
+  PASSPORT_MRZ,
+  pngBomb,
+  SELFIE,
+  syntheticIdCard,
+  TEXT_AS_JPEG,
+  truncatedJpeg,
+  twoFacesPhoto,
 } from './support/verificationFixtures';
 import { VerificationResultSchema, type VerificationResult } from '../src/verification/job/result';
 
@@ -12,8 +24,12 @@ const lfw = (name: string, n: number) => `faces/lfw/${name}/${name}_${String(n).
 
 describe('verification jobs', () => {
   let engine: TestEngine;
-  beforeAll(async () => { engine = await startTestEngine(); });
-  afterAll(async () => { await engine?.stop(); });
+  beforeAll(async () => {
+    engine = await startTestEngine();
+  });
+  afterAll(async () => {
+    await engine?.stop();
+  });
 
   async function submit(body: FormData | object) {
     const res = await engine.api('POST', '/verification-jobs', body);
@@ -41,10 +57,17 @@ describe('verification jobs', () => {
 
   it('answers 202 at once with a pending job, and matches a genuine selfie to the portrait on an ID', async () => {
     const [selfie, other] = GENUINE_PAIRS[0];
-    const res = await engine.api('POST', '/verification-jobs', jobForm({ selfie: dataFile(selfie), idFront: await syntheticIdCard(dataFile(other)) }));
+    const res = await engine.api(
+      'POST',
+      '/verification-jobs',
+      jobForm({ selfie: dataFile(selfie), idFront: await syntheticIdCard(dataFile(other)) }),
+    );
     expect(res.status).toBe(202);
     expect(res.headers.get('location')).toBe(`/verification-jobs/${res.body.data.id}`);
-    expect(res.body.data).toMatchObject({ type: 'verificationJob', attributes: { status: 'pending', imagesDeleted: false, completedAt: null } });
+    expect(res.body.data).toMatchObject({
+      type: 'verificationJob',
+      attributes: { status: 'pending', imagesDeleted: false, completedAt: null },
+    });
     expect(res.body.data.id).toMatch(/^vj_[0-9A-Za-z]{20}$/);
 
     const r = await resultOf(res.body.data.id);
@@ -64,7 +87,9 @@ describe('verification jobs', () => {
   });
 
   it('rejects impostor pairs with selfie_face_mismatch', async () => {
-    const ids = await Promise.all(IMPOSTOR_PAIRS.map(async ([a, b]) => submit(jobForm({ selfie: dataFile(a), idFront: await syntheticIdCard(dataFile(b)) }))));
+    const ids = await Promise.all(
+      IMPOSTOR_PAIRS.map(async ([a, b]) => submit(jobForm({ selfie: dataFile(a), idFront: await syntheticIdCard(dataFile(b)) }))),
+    );
     for (const id of ids) {
       const r = await resultOf(id);
       expect(r.decision.value).toBe('reject');
@@ -90,7 +115,9 @@ describe('verification jobs', () => {
 
   it('checks selfie frames: frames showing someone else than the selfie are flagged selfie_manipulated', async () => {
     const [selfie, idPhoto] = GENUINE_PAIRS[1];
-    const r = await resultOf(await submit(jobForm({ selfie: dataFile(selfie), idFront: dataFile(idPhoto), selfieFrames: [dataFile(IMPOSTOR_PAIRS[1][0])] })));
+    const r = await resultOf(
+      await submit(jobForm({ selfie: dataFile(selfie), idFront: dataFile(idPhoto), selfieFrames: [dataFile(IMPOSTOR_PAIRS[1][0])] })),
+    );
     expect(r.details.selfieFramesAnalysed).toBe(1);
     expect(checkOf(r, 'face_match').status).toBe('passed');
     expect(checkOf(r, 'liveness')).toMatchObject({ status: 'failed', code: 'selfie_manipulated' });
@@ -99,15 +126,33 @@ describe('verification jobs', () => {
 
   it('recognises a passport (MRZ parsed), a driving licence and an ID card, and catches that they are expired', async () => {
     const [passport, licence, idCard] = await Promise.all([
-      submit(jobForm({ selfie: dataFile(lfw('Frank_Griswold', 1)), idFront: dataFile(DOCUMENTS.passport) }, { fullName: 'Anna Maria Eriksson', dateOfBirth: '1974-08-13' })),
+      submit(
+        jobForm(
+          { selfie: dataFile(lfw('Frank_Griswold', 1)), idFront: dataFile(DOCUMENTS.passport) },
+          { fullName: 'Anna Maria Eriksson', dateOfBirth: '1974-08-13' },
+        ),
+      ),
       submit(jobForm({ selfie: dataFile(lfw('Morgan_Freeman', 1)), idFront: dataFile(DOCUMENTS.driversLicense) })),
       // The same request as JSON with base64 images.
-      submit({ data: { type: 'verificationJob', attributes: { selfie: dataFile(lfw('Nicholas_Tse', 1)).toString('base64'), idFront: dataFile(DOCUMENTS.idCard).toString('base64') } } }),
+      submit({
+        data: {
+          type: 'verificationJob',
+          attributes: {
+            selfie: dataFile(lfw('Nicholas_Tse', 1)).toString('base64'),
+            idFront: dataFile(DOCUMENTS.idCard).toString('base64'),
+          },
+        },
+      }),
     ]);
     const p = await resultOf(passport);
     expect(p.documentType).toBe('passport');
     expect(p.country).toBe('UTO');
-    expect(p.fields).toMatchObject({ fullName: 'ANNA MARIA ERIKSSON', dateOfBirth: '1974-08-12', expirationDate: '2012-04-15', documentNumber: 'L898902C3' });
+    expect(p.fields).toMatchObject({
+      fullName: 'ANNA MARIA ERIKSSON',
+      dateOfBirth: '1974-08-12',
+      expirationDate: '2012-04-15',
+      documentNumber: 'L898902C3',
+    });
     // The MRZ lines as read (OCR may still confuse O/0 in fields the check digits do not cover).
     expect(p.fields.mrz).toHaveLength(2);
     expect(p.fields.mrz![0]).toBe(PASSPORT_MRZ[0]);
@@ -164,7 +209,8 @@ describe('verification jobs', () => {
   });
 
   it('refuses bad uploads with a clear 4xx naming the problem', async () => {
-    const selfie = dataFile(SELFIE), idFront = dataFile(GENUINE_PAIRS[1][1]);
+    const selfie = dataFile(SELFIE),
+      idFront = dataFile(GENUINE_PAIRS[1][1]);
     const empty = await engine.api('POST', '/verification-jobs', jobForm({ selfie: Buffer.alloc(0), idFront }));
     expect(empty.status).toBe(400);
     expect(empty.body.errors[0]).toMatchObject({ code: 'empty_file', source: { pointer: '/data/attributes/selfie' } });
@@ -196,15 +242,27 @@ describe('verification jobs', () => {
     expect(tooBig.body.errors[0].code).toBe('payload_too_large');
 
     // JSON over the generic 1 MB limit reaches this route's validation (here: the empty selfie).
-    const bigJson = await engine.api('POST', '/verification-jobs', { data: { type: 'verificationJob', attributes: { selfie: '', idFront: Buffer.concat([idFront, Buffer.alloc(1_500_000)]).toString('base64') } } });
+    const bigJson = await engine.api('POST', '/verification-jobs', {
+      data: {
+        type: 'verificationJob',
+        attributes: { selfie: '', idFront: Buffer.concat([idFront, Buffer.alloc(1_500_000)]).toString('base64') },
+      },
+    });
     expect(bigJson.status).toBe(400);
     expect(bigJson.body.errors[0].source.pointer).toBe('/data/attributes/selfie');
 
-    const wrongJson = await engine.api('POST', '/verification-jobs', { data: { type: 'verificationJob', attributes: { selfie: selfie.toString('base64'), idfront: 'x' } } });
+    const wrongJson = await engine.api('POST', '/verification-jobs', {
+      data: { type: 'verificationJob', attributes: { selfie: selfie.toString('base64'), idfront: 'x' } },
+    });
     expect(wrongJson.status).toBe(400);
     expect(wrongJson.body.errors.map((e: { detail: string }) => e.detail).join(' ')).toContain('unknown field(s): idfront');
 
-    const { count } = await engine.db.selectFrom('verification_jobs').select((eb) => eb.fn.countAll<string>().as('count')).where('org_id', '=', engine.orgId).where('status', '=', 'failed').executeTakeFirstOrThrow();
+    const { count } = await engine.db
+      .selectFrom('verification_jobs')
+      .select((eb) => eb.fn.countAll<string>().as('count'))
+      .where('org_id', '=', engine.orgId)
+      .where('status', '=', 'failed')
+      .executeTakeFirstOrThrow();
     expect(Number(count)).toBe(0);
   });
 
@@ -213,7 +271,8 @@ describe('verification jobs', () => {
     const before = await resultOf(id);
 
     const other = await engine.newOrg();
-    const asOther = (method: string, path: string) => fetch(engine.baseUrl + path, { method, headers: { authorization: `Bearer ${other.token}` } });
+    const asOther = (method: string, path: string) =>
+      fetch(engine.baseUrl + path, { method, headers: { authorization: `Bearer ${other.token}` } });
     expect((await asOther('GET', `/verification-jobs/${id}`)).status).toBe(404);
     expect((await asOther('DELETE', `/verification-jobs/${id}/images`)).status).toBe(404);
     expect(await engine.db.selectFrom('verification_job_images').select('kind').where('job_id', '=', id).execute()).toHaveLength(2);
@@ -228,7 +287,8 @@ describe('verification jobs', () => {
   });
 
   it('notices the same selfie submitted again in the org (selfie_manipulated, review)', async () => {
-    const selfie = dataFile(lfw('John_Reid', 1)), idFront = dataFile(lfw('John_Reid', 2));
+    const selfie = dataFile(lfw('John_Reid', 1)),
+      idFront = dataFile(lfw('John_Reid', 2));
     const first = await submit(jobForm({ selfie, idFront }));
     expect(checkOf(await resultOf(first), 'selfie_reuse').status).toBe('passed');
     const second = await resultOf(await submit(jobForm({ selfie, idFront })));

@@ -1,6 +1,13 @@
 // The decision rules of a verification job (pure: no models, no database).
 import { describe, expect, it } from 'vitest';
-import { buildChecks, computeScores, decide, FACE_MATCH_REVIEW_MARGIN, selfieQualityScore, type CheckOutcomes } from '../src/verification/job/decision';
+import {
+  buildChecks,
+  computeScores,
+  decide,
+  FACE_MATCH_REVIEW_MARGIN,
+  selfieQualityScore,
+  type CheckOutcomes,
+} from '../src/verification/job/decision';
 import { CHECK_NAMES, FAILURE_CODES } from '../src/verification/job/result';
 
 const T = 0.35;
@@ -13,7 +20,15 @@ const good = (over: Partial<CheckOutcomes> = {}): CheckOutcomes => ({
   faceMatch: { similarity: 0.8, confidence: 0.99, threshold: T },
   liveness: { score: 0.97, threshold: 0.5 },
   reusedSelfie: null,
-  document: { documentType: 'passport', confidence: 0.99, mrzDocumentCode: 'P', mrzValid: true, expired: false, fullNameRead: true, dateOfBirthRead: true },
+  document: {
+    documentType: 'passport',
+    confidence: 0.99,
+    mrzDocumentCode: 'P',
+    mrzValid: true,
+    expired: false,
+    fullNameRead: true,
+    dateOfBirthRead: true,
+  },
   expectedPerson: null,
   ...over,
 });
@@ -28,16 +43,31 @@ describe('verification decision', () => {
   });
 
   it('rejects a face mismatch, and routes a near-threshold comparison to review instead', () => {
-    expect(run(good({ faceMatch: { similarity: 0.05, confidence: 0.001, threshold: T } }))).toEqual({ value: 'reject', reasonCodes: ['selfie_face_mismatch'] });
+    expect(run(good({ faceMatch: { similarity: 0.05, confidence: 0.001, threshold: T } }))).toEqual({
+      value: 'reject',
+      reasonCodes: ['selfie_face_mismatch'],
+    });
     const unsure = run(good({ faceMatch: { similarity: T - FACE_MATCH_REVIEW_MARGIN / 2, confidence: 0.4, threshold: T } }));
     expect(unsure).toEqual({ value: 'review', reasonCodes: ['selfie_unverified_other'] });
   });
 
   it('asks for a new capture (resubmit) when the selfie is unusable, even if the comparison failed', () => {
-    const blurred = good({ selfieImage: { qualityIssues: [{ code: 'image_blurred', reason: 'The photo is blurred.' }] }, faceMatch: { similarity: 0.1, confidence: 0.01, threshold: T } });
+    const blurred = good({
+      selfieImage: { qualityIssues: [{ code: 'image_blurred', reason: 'The photo is blurred.' }] },
+      faceMatch: { similarity: 0.1, confidence: 0.01, threshold: T },
+    });
     expect(run(blurred)).toEqual({ value: 'resubmit', reasonCodes: ['image_blurred', 'selfie_face_mismatch'] });
     expect(check(blurred, 'selfie_image').reason).toMatch(/^Selfie: The photo is blurred/);
-    expect(run(good({ selfieImage: { error: { code: 'image_unreadable', reason: 'could not be decoded' } }, selfieFace: null, faceMatch: null, liveness: null })).reasonCodes[0]).toBe('image_unreadable');
+    expect(
+      run(
+        good({
+          selfieImage: { error: { code: 'image_unreadable', reason: 'could not be decoded' } },
+          selfieFace: null,
+          faceMatch: null,
+          liveness: null,
+        }),
+      ).reasonCodes[0],
+    ).toBe('image_unreadable');
     expect(run(good({ selfieFace: { outcome: 'no_face', faces: 0 }, faceMatch: null })).value).toBe('resubmit');
     expect(run(good({ selfieFace: { outcome: 'multiple_faces', faces: 2 }, faceMatch: null })).reasonCodes).toEqual(['multiple_faces']);
   });
@@ -51,7 +81,10 @@ describe('verification decision', () => {
   it('counts document image quality only when it can explain a failure', () => {
     const soft = { qualityIssues: [{ code: 'image_blurred', reason: 'The photo is blurred.' }] };
     expect(run(good({ documentImage: soft })).value).toBe('accept');
-    expect(run(good({ documentImage: soft, faceMatch: { similarity: 0.1, confidence: 0.01, threshold: T } }))).toEqual({ value: 'resubmit', reasonCodes: ['image_blurred', 'selfie_face_mismatch'] });
+    expect(run(good({ documentImage: soft, faceMatch: { similarity: 0.1, confidence: 0.01, threshold: T } }))).toEqual({
+      value: 'resubmit',
+      reasonCodes: ['image_blurred', 'selfie_face_mismatch'],
+    });
   });
 
   it('flags a failed liveness check or a reused selfie as selfie_manipulated for review', () => {
@@ -65,21 +98,36 @@ describe('verification decision', () => {
   it('asks for another document when it is expired or not an allowed type; an unrecognised one goes to review', () => {
     const doc = good().document!;
     expect(run(good({ document: { ...doc, expired: true } }))).toEqual({ value: 'resubmit', reasonCodes: ['document_expired'] });
-    expect(run(good({ document: doc, allowedDocumentTypes: ['drivers-license', 'identification'] }))).toEqual({ value: 'resubmit', reasonCodes: ['document_type_not_supported'] });
-    expect(run(good({ document: { ...doc, documentType: 'unknown', mrzDocumentCode: 'V' } })).reasonCodes).toEqual(['document_type_not_supported']);
-    expect(run(good({ document: { ...doc, documentType: 'unknown', mrzDocumentCode: null, mrzValid: null } }))).toEqual({ value: 'review', reasonCodes: ['document_unverified_other'] });
+    expect(run(good({ document: doc, allowedDocumentTypes: ['drivers-license', 'identification'] }))).toEqual({
+      value: 'resubmit',
+      reasonCodes: ['document_type_not_supported'],
+    });
+    expect(run(good({ document: { ...doc, documentType: 'unknown', mrzDocumentCode: 'V' } })).reasonCodes).toEqual([
+      'document_type_not_supported',
+    ]);
+    expect(run(good({ document: { ...doc, documentType: 'unknown', mrzDocumentCode: null, mrzValid: null } }))).toEqual({
+      value: 'review',
+      reasonCodes: ['document_unverified_other'],
+    });
     expect(run(good({ document: { ...doc, mrzValid: false } }))).toEqual({ value: 'review', reasonCodes: ['document_mrz_invalid'] });
     expect(check(good({ document: { ...doc, expired: null } }), 'document_expiry').status).toBe('not_applicable');
   });
 
   it('a face mismatch outranks an expired document; reason codes list every failure, most decisive first', () => {
-    const o = good({ faceMatch: { similarity: 0, confidence: 0, threshold: T }, liveness: { score: 0.1, threshold: 0.5 }, document: { ...good().document!, expired: true } });
+    const o = good({
+      faceMatch: { similarity: 0, confidence: 0, threshold: T },
+      liveness: { score: 0.1, threshold: 0.5 },
+      document: { ...good().document!, expired: true },
+    });
     expect(run(o)).toEqual({ value: 'reject', reasonCodes: ['selfie_face_mismatch', 'document_expired', 'selfie_manipulated'] });
   });
 
   it('sends a declared name or date of birth that differs from the document to review', () => {
     const ep = { nameDeclared: true, dateOfBirthDeclared: true, nameSimilarity: 0.4, nameMatches: false, dateOfBirthMatches: false };
-    expect(run(good({ expectedPerson: ep }))).toEqual({ value: 'review', reasonCodes: ['document_name_mismatch', 'document_dob_mismatch'] });
+    expect(run(good({ expectedPerson: ep }))).toEqual({
+      value: 'review',
+      reasonCodes: ['document_name_mismatch', 'document_dob_mismatch'],
+    });
     expect(run(good({ expectedPerson: { ...ep, nameMatches: true, dateOfBirthMatches: true } })).value).toBe('accept');
     const unread = good({ expectedPerson: { ...ep, nameMatches: null }, document: { ...good().document!, fullNameRead: false } });
     expect(check(unread, 'expected_name')).toMatchObject({ status: 'failed', code: 'document_unverified_other' });

@@ -15,7 +15,9 @@ const FAST_RETRY: DeliveryRetryOptions = { initialIntervalMs: 100, backoffCoeffi
 describe('webhooks and events', () => {
   let engine: TestEngine;
   const receivers: WebhookReceiver[] = [];
-  beforeAll(async () => { engine = await startTestEngine(); });
+  beforeAll(async () => {
+    engine = await startTestEngine();
+  });
   afterAll(async () => {
     await Promise.all(receivers.map((r) => r.close()));
     await engine?.stop();
@@ -28,16 +30,24 @@ describe('webhooks and events', () => {
   };
 
   /** A fresh org, so deliveries only reach the webhooks a test creates. */
-  const orgWithWebhook = async (url: string, attrs: Partial<{ deliveryMode: 'AtMostOnce' | 'AtLeastOnce'; contentType: 'Json' | 'JsonAPI' }> = {}) => {
+  const orgWithWebhook = async (
+    url: string,
+    attrs: Partial<{ deliveryMode: 'AtMostOnce' | 'AtLeastOnce'; contentType: 'Json' | 'JsonAPI' }> = {},
+  ) => {
     const org = await engine.newOrg();
     const token = `whsec-${randomUUID()}`;
-    const hook = await org.unit.webhooks.create({ type: 'webhook', attributes: { label: 'ops', url, token, contentType: attrs.contentType ?? 'Json', deliveryMode: attrs.deliveryMode ?? 'AtLeastOnce' } });
+    const hook = await org.unit.webhooks.create({
+      type: 'webhook',
+      attributes: { label: 'ops', url, token, contentType: attrs.contentType ?? 'Json', deliveryMode: attrs.deliveryMode ?? 'AtLeastOnce' },
+    });
     return { ...org, token: token, apiToken: org.token, webhookId: hook.data.id };
   };
 
   const recordEvent = (orgId: string, type = 'application.approved', dedupeKey: string = randomUUID()) =>
     createEventActivities({ db: engine.db }).recordEvent({
-      orgId, type, dedupeKey,
+      orgId,
+      type,
+      dedupeKey,
       attributes: { tags: { purpose: 'checking' } },
       relationships: { application: { data: { type: 'individualApplication', id: '123' } } },
     });
@@ -52,20 +62,43 @@ describe('webhooks and events', () => {
   const deliveries = async (_unit: Unit, apiToken: string, eventId: string) => {
     const res = await fetch(`${engine.baseUrl}/events/${eventId}/deliveries`, { headers: { authorization: `Bearer ${apiToken}` } });
     expect(res.status).toBe(200);
-    return (await res.json()).data as Array<{ attributes: { attempt: number; statusCode: number | null; delivered: boolean; error: string | null } }>;
+    return (await res.json()).data as Array<{
+      attributes: { attempt: number; statusCode: number | null; delivered: boolean; error: string | null };
+    }>;
   };
 
   it('creates, lists, reads, updates, disables and enables a webhook through the official Unit SDK', async () => {
-    const created = await engine.unit.webhooks.create({ type: 'webhook', attributes: { label: 'crm', url: 'https://example.com/hooks', token: 'sekret-1', contentType: 'JsonAPI', deliveryMode: 'AtMostOnce' } });
-    expect(created.data).toMatchObject({ type: 'webhook', attributes: { label: 'crm', url: 'https://example.com/hooks', status: 'Enabled', contentType: 'JsonAPI', deliveryMode: 'AtMostOnce', token: 'sekret-1' } });
+    const created = await engine.unit.webhooks.create({
+      type: 'webhook',
+      attributes: { label: 'crm', url: 'https://example.com/hooks', token: 'sekret-1', contentType: 'JsonAPI', deliveryMode: 'AtMostOnce' },
+    });
+    expect(created.data).toMatchObject({
+      type: 'webhook',
+      attributes: {
+        label: 'crm',
+        url: 'https://example.com/hooks',
+        status: 'Enabled',
+        contentType: 'JsonAPI',
+        deliveryMode: 'AtMostOnce',
+        token: 'sekret-1',
+      },
+    });
     const id = created.data.id;
 
     expect((await engine.unit.webhooks.get(id)).data).toEqual(created.data);
     const list = await engine.unit.webhooks.list({ limit: 10 });
     expect(list.data.map((w) => w.id)).toContain(id);
 
-    const updated = await engine.unit.webhooks.update(id, { type: 'webhook', attributes: { label: 'crm v2', url: 'http://example.com/v2', token: 'sekret-2' } });
-    expect(updated.data.attributes).toMatchObject({ label: 'crm v2', url: 'http://example.com/v2', token: 'sekret-2', contentType: 'JsonAPI' });
+    const updated = await engine.unit.webhooks.update(id, {
+      type: 'webhook',
+      attributes: { label: 'crm v2', url: 'http://example.com/v2', token: 'sekret-2' },
+    });
+    expect(updated.data.attributes).toMatchObject({
+      label: 'crm v2',
+      url: 'http://example.com/v2',
+      token: 'sekret-2',
+      contentType: 'JsonAPI',
+    });
 
     expect((await engine.unit.webhooks.disable(id)).data.attributes.status).toBe('Disabled');
     expect((await engine.unit.webhooks.get(id)).data.attributes.status).toBe('Disabled');
@@ -91,7 +124,9 @@ describe('webhooks and events', () => {
 
     const valid = await post(attrs);
     expect(valid.status).toBe(201);
-    const badPatch = await engine.api('PATCH', `/webhooks/${valid.body.data.id}`, { data: { type: 'webhook', attributes: { deliveryMode: 'AtMostOnce' } } });
+    const badPatch = await engine.api('PATCH', `/webhooks/${valid.body.data.id}`, {
+      data: { type: 'webhook', attributes: { deliveryMode: 'AtMostOnce' } },
+    });
     expect(badPatch.status).toBe(400); // as on Unit, the delivery mode is fixed once created
     expect(badPatch.body.errors[0].detail).toContain('deliveryMode');
   });
@@ -102,10 +137,16 @@ describe('webhooks and events', () => {
     const { eventId } = await recordEvent(a.orgId);
     const b = await engine.newOrg();
     const asB = (method: string, path: string, body?: unknown) =>
-      fetch(`${engine.baseUrl}${path}`, { method, headers: { authorization: `Bearer ${b.token}`, 'content-type': 'application/vnd.api+json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+      fetch(`${engine.baseUrl}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${b.token}`, 'content-type': 'application/vnd.api+json' },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
 
     expect((await asB('GET', `/webhooks/${a.webhookId}`)).status).toBe(404);
-    expect((await asB('PATCH', `/webhooks/${a.webhookId}`, { data: { type: 'webhook', attributes: { url: 'https://evil.example' } } })).status).toBe(404);
+    expect(
+      (await asB('PATCH', `/webhooks/${a.webhookId}`, { data: { type: 'webhook', attributes: { url: 'https://evil.example' } } })).status,
+    ).toBe(404);
     expect((await asB('POST', `/webhooks/${a.webhookId}/disable`)).status).toBe(404);
     expect((await b.unit.webhooks.list()).data).toEqual([]);
     expect((await asB('GET', `/events/${eventId}`)).status).toBe(404);
@@ -131,7 +172,8 @@ describe('webhooks and events', () => {
 
     const event = (await org.unit.events.get(first.eventId)).data;
     expect(event).toMatchObject({
-      type: 'application.approved', id: first.eventId,
+      type: 'application.approved',
+      id: first.eventId,
       attributes: { tags: { purpose: 'checking' } },
       relationships: { application: { data: { type: 'individualApplication', id: '123' } } },
     });
@@ -222,7 +264,10 @@ describe('webhooks and events', () => {
     const { eventId } = await recordEvent(org.orgId);
     const activities = createWebhookDeliveryActivities({ db: engine.db, config: { ...engine.config, WEBHOOK_TIMEOUT_MS: 200 } });
 
-    await expect(activities.deliverWebhook({ eventId, webhookId: org.webhookId, attempt: 1 })).rejects.toMatchObject({ type: 'WebhookDeliveryFailed', nonRetryable: false });
+    await expect(activities.deliverWebhook({ eventId, webhookId: org.webhookId, attempt: 1 })).rejects.toMatchObject({
+      type: 'WebhookDeliveryFailed',
+      nonRetryable: false,
+    });
     const [attempt] = await deliveries(org.unit, org.apiToken, eventId);
     expect(attempt.attributes).toMatchObject({ attempt: 1, statusCode: null, delivered: false, error: 'no response within 200 ms' });
     expect(r.requests).toHaveLength(1);
@@ -232,7 +277,10 @@ describe('webhooks and events', () => {
     const enabled = await receiver();
     const disabled = await receiver();
     const org = await orgWithWebhook(enabled.url);
-    const off = await org.unit.webhooks.create({ type: 'webhook', attributes: { label: 'off', url: disabled.url, token: 't', contentType: 'Json', deliveryMode: 'AtLeastOnce' } });
+    const off = await org.unit.webhooks.create({
+      type: 'webhook',
+      attributes: { label: 'off', url: disabled.url, token: 't', contentType: 'Json', deliveryMode: 'AtLeastOnce' },
+    });
     await org.unit.webhooks.disable(off.data.id);
     const { eventId } = await recordEvent(org.orgId);
 
@@ -260,12 +308,18 @@ describe('webhooks and events', () => {
     const r = await receiver();
     const org = await orgWithWebhook(r.url);
     const input = {
-      orgId: org.orgId, type: 'application.pendingReview', dedupeKey: `application-7-pendingReview-${randomUUID()}`,
-      attributes: {}, relationships: { application: { data: { type: 'businessApplication', id: '7' } } },
+      orgId: org.orgId,
+      type: 'application.pendingReview',
+      dedupeKey: `application-7-pendingReview-${randomUUID()}`,
+      attributes: {},
+      relationships: { application: { data: { type: 'businessApplication', id: '7' } } },
     };
-    const emit = () => engine.temporal.workflow.execute<typeof emitEventWorkflow>('emitEventWorkflow', {
-      taskQueue: engine.config.TEMPORAL_TASK_QUEUE, workflowId: `test-emit-${randomUUID()}`, args: [input],
-    });
+    const emit = () =>
+      engine.temporal.workflow.execute<typeof emitEventWorkflow>('emitEventWorkflow', {
+        taskQueue: engine.config.TEMPORAL_TASK_QUEUE,
+        workflowId: `test-emit-${randomUUID()}`,
+        args: [input],
+      });
 
     const eventId = await emit();
     const delivery = engine.temporal.workflow.getHandle<typeof webhookDeliveryWorkflow>(`event-${eventId}-delivery`);
@@ -286,7 +340,10 @@ describe('webhooks and events', () => {
       org.unit.applications.create(individualApplication({ useSelfieVerification: 'ReplaceIdentification' }));
     /** The org is fresh: its events are the application's. */
     const eventsOf = async (orgId: string) =>
-      (await engine.db.selectFrom('events').select(['id', 'type']).where('org_id', '=', orgId).orderBy('id').execute()).map((e) => ({ id: String(e.id), type: e.type }));
+      (await engine.db.selectFrom('events').select(['id', 'type']).where('org_id', '=', orgId).orderBy('id').execute()).map((e) => ({
+        id: String(e.id),
+        type: e.type,
+      }));
 
     it('delivers each transition with its events in one activity, and running a batch again sends nothing a webhook already has', async () => {
       const r = await receiver();
@@ -312,13 +369,36 @@ describe('webhooks and events', () => {
       await createApplication(org);
       const [created, awaiting] = await eventsOf(org.orgId);
       const takeover = engine.temporal.workflow.getHandle<typeof webhookDeliveryWorkflow>(`event-${created.id}-delivery`);
-      await expect.poll(() => takeover.describe().then(() => true, () => false), { timeout: 20_000, interval: 500 }).toBe(true);
+      await expect
+        .poll(
+          () =>
+            takeover.describe().then(
+              () => true,
+              () => false,
+            ),
+          { timeout: 20_000, interval: 500 },
+        )
+        .toBe(true);
       expect((await takeover.result()).deliveries).toEqual([{ webhookId: org.webhookId, outcome: 'delivered' }]);
-      expect((await engine.temporal.workflow.getHandle<typeof webhookDeliveryWorkflow>(`event-${awaiting.id}-delivery`).result()).deliveries[0].outcome).toBe('delivered');
+      expect(
+        (await engine.temporal.workflow.getHandle<typeof webhookDeliveryWorkflow>(`event-${awaiting.id}-delivery`).result()).deliveries[0]
+          .outcome,
+      ).toBe('delivered');
 
       const log = await deliveries(org.unit, org.apiToken, created.id);
-      expect(log.map((d) => [d.attributes.attempt, d.attributes.delivered])).toEqual([[1, false], [2, false], [3, false], [4, false], [5, true]]);
-      expect(r.delivered().map((q) => JSON.parse(q.body).data[0].id).sort()).toEqual([created.id, awaiting.id].sort());
+      expect(log.map((d) => [d.attributes.attempt, d.attributes.delivered])).toEqual([
+        [1, false],
+        [2, false],
+        [3, false],
+        [4, false],
+        [5, true],
+      ]);
+      expect(
+        r
+          .delivered()
+          .map((q) => JSON.parse(q.body).data[0].id)
+          .sort(),
+      ).toEqual([created.id, awaiting.id].sort());
       await recordHistory(engine.temporal, `event-${created.id}-delivery`, 'webhook-delivery-taken-over');
     });
 
@@ -328,9 +408,17 @@ describe('webhooks and events', () => {
       const app = await org.unit.applications.create(individualApplication({ useSelfieVerification: 'Always' }));
       const selfie = (app.included as any[]).find((d) => d.attributes.documentType === 'SelfieVerification');
       const jobId = await insertVerificationJob(engine, org.orgId, { documentType: 'drivers-license' });
-      await org.unit.applications.verifyDocument({ applicationId: app.data.id, documentId: selfie.id, data: { type: 'selfieVerification', attributes: { jobId } } });
+      await org.unit.applications.verifyDocument({
+        applicationId: app.data.id,
+        documentId: selfie.id,
+        data: { type: 'selfieVerification', attributes: { jobId } },
+      });
       await r.waitForRequests(3);
-      expect(r.requests.map((q) => JSON.parse(q.body).data[0].type)).toEqual(['application.created', 'application.awaitingDocuments', 'document.approved']);
+      expect(r.requests.map((q) => JSON.parse(q.body).data[0].type)).toEqual([
+        'application.created',
+        'application.awaitingDocuments',
+        'document.approved',
+      ]);
       expect((await org.unit.applications.get(app.data.id)).data.attributes.status).toBe('AwaitingDocuments'); // the IdDocument is still missing
     });
 
@@ -345,11 +433,16 @@ describe('webhooks and events', () => {
       expect(await activities.deliverEvents({ orgId: org.orgId, eventIds })).toEqual({ delivered: 1, skipped: 0 });
       expect(await activities.deliverEvents({ orgId: org.orgId, eventIds })).toEqual({ delivered: 0, skipped: 2 });
       expect(r.requests.map((q) => q.status)).toEqual([500, 200]);
-      expect((await deliveries(org.unit, org.apiToken, first.eventId)).map((d) => d.attributes)).toMatchObject([{ attempt: 1, statusCode: 500, delivered: false, error: 'HTTP 500 Internal Server Error' }]);
+      expect((await deliveries(org.unit, org.apiToken, first.eventId)).map((d) => d.attributes)).toMatchObject([
+        { attempt: 1, statusCode: 500, delivered: false, error: 'HTTP 500 Internal Server Error' },
+      ]);
 
       // Two runs at once (a timed-out attempt still running beside its retry): one request in all.
       const third = await recordEvent(org.orgId, 'application.approved');
-      const both = await Promise.all([activities.deliverEvents({ orgId: org.orgId, eventIds: [third.eventId] }), activities.deliverEvents({ orgId: org.orgId, eventIds: [third.eventId] })]);
+      const both = await Promise.all([
+        activities.deliverEvents({ orgId: org.orgId, eventIds: [third.eventId] }),
+        activities.deliverEvents({ orgId: org.orgId, eventIds: [third.eventId] }),
+      ]);
       expect(both.map((b) => b.delivered).sort()).toEqual([0, 1]);
       expect(r.requests).toHaveLength(3);
     });

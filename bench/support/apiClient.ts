@@ -3,7 +3,11 @@
 // kind of request (the "API round trips per application" figure).
 import { Agent, request } from 'node:http';
 
-export interface ApiResponse { status: number; body: any; ms: number }
+export interface ApiResponse {
+  status: number;
+  body: any;
+  ms: number;
+}
 
 export class ApiClient {
   private readonly agent: Agent;
@@ -14,7 +18,11 @@ export class ApiClient {
   readonly statuses = new Map<string, number>();
   inFlight = 0;
 
-  constructor(baseUrl: string, private readonly token: string, maxSockets: number) {
+  constructor(
+    baseUrl: string,
+    private readonly token: string,
+    maxSockets: number,
+  ) {
     this.url = new URL(baseUrl);
     this.agent = new Agent({ keepAlive: true, maxSockets, maxFreeSockets: maxSockets });
   }
@@ -26,39 +34,58 @@ export class ApiClient {
     this.inFlight += 1;
     this.roundTrips.set(kind, (this.roundTrips.get(kind) ?? 0) + 1);
     return new Promise<ApiResponse>((resolve, reject) => {
-      const req = request({
-        host: this.url.hostname, port: this.url.port, method, path, agent: this.agent,
-        headers: {
-          authorization: `Bearer ${this.token}`,
-          accept: 'application/vnd.api+json',
-          ...(payload ? { 'content-type': 'application/vnd.api+json', 'content-length': payload.length } : {}),
+      const req = request(
+        {
+          host: this.url.hostname,
+          port: this.url.port,
+          method,
+          path,
+          agent: this.agent,
+          headers: {
+            authorization: `Bearer ${this.token}`,
+            accept: 'application/vnd.api+json',
+            ...(payload ? { 'content-type': 'application/vnd.api+json', 'content-length': payload.length } : {}),
+          },
         },
-      }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => {
-          const ms = performance.now() - t0;
-          const text = Buffer.concat(chunks).toString('utf8');
-          let parsed: unknown = text;
-          try { parsed = JSON.parse(text); } catch { /* not JSON */ }
-          const status = res.statusCode ?? 0;
-          let l = this.latencies.get(kind);
-          if (!l) this.latencies.set(kind, (l = []));
-          l.push(ms);
-          const sk = `${kind} → ${status}`;
-          this.statuses.set(sk, (this.statuses.get(sk) ?? 0) + 1);
-          resolve({ status, body: parsed, ms });
-        });
-        res.on('error', reject);
-      });
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => {
+            const ms = performance.now() - t0;
+            const text = Buffer.concat(chunks).toString('utf8');
+            let parsed: unknown = text;
+            try {
+              parsed = JSON.parse(text);
+            } catch {
+              /* not JSON */
+            }
+            const status = res.statusCode ?? 0;
+            let l = this.latencies.get(kind);
+            if (!l) this.latencies.set(kind, (l = []));
+            l.push(ms);
+            const sk = `${kind} → ${status}`;
+            this.statuses.set(sk, (this.statuses.get(sk) ?? 0) + 1);
+            resolve({ status, body: parsed, ms });
+          });
+          res.on('error', reject);
+        },
+      );
       req.setTimeout(timeoutMs, () => req.destroy(new Error(`${method} ${path}: no response within ${timeoutMs} ms`)));
       req.on('error', reject);
       if (payload) req.write(payload);
       req.end();
-    }).finally(() => { this.inFlight -= 1; });
+    }).finally(() => {
+      this.inFlight -= 1;
+    });
   }
 
-  resetCounts() { this.roundTrips.clear(); this.latencies.clear(); this.statuses.clear(); }
+  resetCounts() {
+    this.roundTrips.clear();
+    this.latencies.clear();
+    this.statuses.clear();
+  }
 
-  close() { this.agent.destroy(); }
+  close() {
+    this.agent.destroy();
+  }
 }

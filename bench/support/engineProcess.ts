@@ -48,7 +48,13 @@ const live = new Set<ChildProcess>();
 /** Last resort on exit (including crashes): no engine or dev server outlives the benchmark. */
 process.on('exit', () => {
   for (const c of live) {
-    if (c.exitCode === null && c.pid) { try { process.kill(-c.pid, 'SIGKILL'); } catch { /* gone */ } }
+    if (c.exitCode === null && c.pid) {
+      try {
+        process.kill(-c.pid, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+    }
   }
 });
 
@@ -56,7 +62,11 @@ async function createBenchDatabase(adminUrl: string): Promise<{ url: string; nam
   const name = `engine_bench_${Date.now()}_${process.pid}`;
   const admin = new pg.Client({ connectionString: adminUrl });
   await admin.connect();
-  try { await admin.query(`CREATE DATABASE ${name}`); } finally { await admin.end(); }
+  try {
+    await admin.query(`CREATE DATABASE ${name}`);
+  } finally {
+    await admin.end();
+  }
   const url = new URL(adminUrl);
   url.pathname = `/${name}`;
   return {
@@ -65,7 +75,13 @@ async function createBenchDatabase(adminUrl: string): Promise<{ url: string; nam
     async drop() {
       const c = new pg.Client({ connectionString: adminUrl });
       await c.connect();
-      try { await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`); } catch { /* best effort */ } finally { await c.end(); }
+      try {
+        await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      } catch {
+        /* best effort */
+      } finally {
+        await c.end();
+      }
     },
   };
 }
@@ -78,7 +94,9 @@ async function waitForHealth(baseUrl: string, child: ChildProcess, timeoutMs: nu
       const res = await fetch(`${baseUrl}/health`, { signal: AbortSignal.timeout(3000) });
       if (res.status === 200) return;
       await res.body?.cancel();
-    } catch { /* not listening yet */ }
+    } catch {
+      /* not listening yet */
+    }
     await new Promise((r) => setTimeout(r, 500));
   }
   throw new Error(`the engine did not answer GET /health with 200 within ${timeoutMs} ms:\n${tail()}`);
@@ -86,7 +104,15 @@ async function waitForHealth(baseUrl: string, child: ChildProcess, timeoutMs: nu
 
 async function canConnect(url: string): Promise<boolean> {
   const c = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3000 });
-  try { await c.connect(); await c.query('select 1'); return true; } catch { return false; } finally { await c.end().catch(() => undefined); }
+  try {
+    await c.connect();
+    await c.query('select 1');
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await c.end().catch(() => undefined);
+  }
 }
 
 export async function startEngine(opts: StartEngineOptions = {}): Promise<EngineProcess> {
@@ -110,12 +136,16 @@ export async function startEngine(opts: StartEngineOptions = {}): Promise<Engine
     ...opts.env,
   };
   delete env.TEMPORAL_ADDRESS; // the all-in-one engine: always its own dev server
-  if (benchDb) env.DATABASE_URL = benchDb.url; else delete env.DATABASE_URL;
+  if (benchDb) env.DATABASE_URL = benchDb.url;
+  else delete env.DATABASE_URL;
 
   // BENCH_ENGINE_CPU_PROFILE=<dir>: the engine writes a V8 CPU profile there when it stops.
   const profile = process.env.BENCH_ENGINE_CPU_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_ENGINE_CPU_PROFILE}`] : [];
   const child = spawn(process.execPath, [...profile, '--import', 'tsx', 'src/main.ts'], {
-    cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true,
+    cwd: REPO_ROOT,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
   });
   live.add(child);
   const log = createWriteStream(logFile);
@@ -141,12 +171,22 @@ export async function startEngine(opts: StartEngineOptions = {}): Promise<Engine
     if (child.exitCode === null && child.signalCode === null) {
       const exited = new Promise<void>((r) => child.once('exit', () => r()));
       child.kill('SIGTERM'); // the engine's shutdown stops the worker, the dev server and the database
-      const timer = setTimeout(() => { try { process.kill(-child.pid!, 'SIGKILL'); } catch { /* gone */ } }, 20_000);
+      const timer = setTimeout(() => {
+        try {
+          process.kill(-child.pid!, 'SIGKILL');
+        } catch {
+          /* gone */
+        }
+      }, 20_000);
       await exited;
       clearTimeout(timer);
     }
     // Anything left in the group (a dev server that ignored SIGTERM): kill it.
-    try { process.kill(-child.pid!, 'SIGKILL'); } catch { /* group empty */ }
+    try {
+      process.kill(-child.pid!, 'SIGKILL');
+    } catch {
+      /* group empty */
+    }
     live.delete(child);
     log.end();
     if (benchDb) await benchDb.drop().catch(() => undefined);
@@ -161,19 +201,28 @@ export async function startEngine(opts: StartEngineOptions = {}): Promise<Engine
       const candidates = listeningPorts(child.pid!).filter((p) => p !== port);
       for (const p of candidates) {
         const url = `postgres://postgres:postgres@127.0.0.1:${p}/postgres?sslmode=disable`;
-        if (await canConnect(url)) { databaseUrl = url; break; }
+        if (await canConnect(url)) {
+          databaseUrl = url;
+          break;
+        }
       }
-      if (!databaseUrl) throw new Error(`could not find the engine's embedded PostgreSQL port (listening: ${candidates.join(', ') || 'none'})`);
+      if (!databaseUrl)
+        throw new Error(`could not find the engine's embedded PostgreSQL port (listening: ${candidates.join(', ') || 'none'})`);
     }
     return {
       pid: child.pid!,
-      baseUrl, token, dataDir, logFile, databaseUrl,
+      baseUrl,
+      token,
+      dataDir,
+      logFile,
+      databaseUrl,
       temporalAddress: `127.0.0.1:${temporalPort}`,
       database: benchDb ? 'PostgreSQL (DATABASE_URL)' : 'embedded PGlite',
       databaseName: benchDb?.name ?? null,
       temporalPid: () => processTree(child.pid!).find((p) => p !== child.pid && listeningPorts(p).includes(temporalPort)) ?? null,
       logTail: tail,
-      exited: () => (child.exitCode !== null || child.signalCode !== null ? `the engine exited (${child.exitCode ?? child.signalCode})` : null),
+      exited: () =>
+        child.exitCode !== null || child.signalCode !== null ? `the engine exited (${child.exitCode ?? child.signalCode})` : null,
       stop,
     };
   } catch (err) {

@@ -28,21 +28,44 @@ export interface Counts {
 }
 
 const zero = (): Counts => ({
-  workflows: 0, historyEvents: 0, workflowTasks: 0, activities: 0, childWorkflows: 0, signalsSent: 0, signalsReceived: 0,
-  updates: 0, timers: 0, searchAttributeUpserts: 0, wftQueueMs: 0, wftRunMs: 0, actQueueMs: 0, actRunMs: 0, wftTimed: 0, actTimed: 0,
+  workflows: 0,
+  historyEvents: 0,
+  workflowTasks: 0,
+  activities: 0,
+  childWorkflows: 0,
+  signalsSent: 0,
+  signalsReceived: 0,
+  updates: 0,
+  timers: 0,
+  searchAttributeUpserts: 0,
+  wftQueueMs: 0,
+  wftRunMs: 0,
+  actQueueMs: 0,
+  actRunMs: 0,
+  wftTimed: 0,
+  actTimed: 0,
 });
 
-const add = (a: Counts, b: Counts) => { for (const k of Object.keys(a) as (keyof Counts)[]) a[k] += b[k]; };
+const add = (a: Counts, b: Counts) => {
+  for (const k of Object.keys(a) as (keyof Counts)[]) a[k] += b[k];
+};
 
 export const kindOf = (workflowId: string): WorkflowKind =>
-  /^application-\d+-person-\d+$/.test(workflowId) ? 'person'
-    : /^application-\d+$/.test(workflowId) ? 'application'
-      : /^event-\d+-delivery$/.test(workflowId) ? 'delivery' : 'other';
+  /^application-\d+-person-\d+$/.test(workflowId)
+    ? 'person'
+    : /^application-\d+$/.test(workflowId)
+      ? 'application'
+      : /^event-\d+-delivery$/.test(workflowId)
+        ? 'delivery'
+        : 'other';
 
 const ms = (t: any): number => (t ? Number(t.seconds?.toString?.() ?? t.seconds ?? 0) * 1000 + Number(t.nanos ?? 0) / 1e6 : NaN);
 const num = (v: any): number => Number(v?.toString?.() ?? v);
 
-interface WorkflowStats { counts: Counts; children: string[] }
+interface WorkflowStats {
+  counts: Counts;
+  children: string[];
+}
 
 function analyse(events: any[]): WorkflowStats {
   const c = zero();
@@ -55,17 +78,25 @@ function analyse(events: any[]): WorkflowStats {
     if (e.workflowTaskScheduledEventAttributes) c.workflowTasks += 1;
     else if (e.workflowTaskStartedEventAttributes) {
       const s = time.get(num(e.workflowTaskStartedEventAttributes.scheduledEventId));
-      if (s !== undefined) { c.wftQueueMs += ms(e.eventTime) - s; }
+      if (s !== undefined) {
+        c.wftQueueMs += ms(e.eventTime) - s;
+      }
     } else if (e.workflowTaskCompletedEventAttributes) {
       const s = time.get(num(e.workflowTaskCompletedEventAttributes.startedEventId));
-      if (s !== undefined) { c.wftRunMs += ms(e.eventTime) - s; c.wftTimed += 1; }
+      if (s !== undefined) {
+        c.wftRunMs += ms(e.eventTime) - s;
+        c.wftTimed += 1;
+      }
     } else if (e.activityTaskScheduledEventAttributes) c.activities += 1;
     else if (e.activityTaskStartedEventAttributes) {
       const s = time.get(num(e.activityTaskStartedEventAttributes.scheduledEventId));
       if (s !== undefined) c.actQueueMs += ms(e.eventTime) - s;
     } else if (e.activityTaskCompletedEventAttributes) {
       const s = time.get(num(e.activityTaskCompletedEventAttributes.startedEventId));
-      if (s !== undefined) { c.actRunMs += ms(e.eventTime) - s; c.actTimed += 1; }
+      if (s !== undefined) {
+        c.actRunMs += ms(e.eventTime) - s;
+        c.actTimed += 1;
+      }
     } else if (e.startChildWorkflowExecutionInitiatedEventAttributes) {
       c.childWorkflows += 1;
       children.push(String(e.startChildWorkflowExecutionInitiatedEventAttributes.workflowId));
@@ -132,7 +163,12 @@ export async function summariseHistories(temporalAddress: string, namespace: str
   return {
     sampled,
     perApplication: mean(total),
-    byKind: { application: mean(byKind.application), person: mean(byKind.person), delivery: mean(byKind.delivery), other: mean(byKind.other) },
+    byKind: {
+      application: mean(byKind.application),
+      person: mean(byKind.person),
+      delivery: mean(byKind.delivery),
+      other: mean(byKind.other),
+    },
     errors,
   };
 }

@@ -5,9 +5,19 @@ import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 
 let clkTck = 100;
-try { clkTck = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100; } catch { /* Linux default */ }
+try {
+  clkTck = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+} catch {
+  /* Linux default */
+}
 
-const read = (path: string): string | null => { try { return readFileSync(path, 'utf8'); } catch { return null; } };
+const read = (path: string): string | null => {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return null;
+  }
+};
 
 export interface ProcSample {
   pid: number;
@@ -23,7 +33,11 @@ export interface ProcSample {
 function runqueueWait(pid: number): number {
   let ns = 0;
   let tasks: string[];
-  try { tasks = readdirSync(`/proc/${pid}/task`); } catch { return 0; }
+  try {
+    tasks = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return 0;
+  }
   for (const t of tasks) {
     const f = (read(`/proc/${pid}/task/${t}/schedstat`) ?? '').trim().split(/\s+/);
     if (f.length >= 2) ns += Number(f[1]) || 0;
@@ -44,7 +58,13 @@ export function sampleProcess(pid: number): ProcSample | null {
   const utime = Number(fields[11]);
   const stime = Number(fields[12]);
   const rss = /VmRSS:\s+(\d+) kB/.exec(status);
-  return { pid, name, cpuSeconds: (utime + stime) / clkTck, rssBytes: rss ? Number(rss[1]) * 1024 : 0, runqueueWaitSeconds: runqueueWait(pid) };
+  return {
+    pid,
+    name,
+    cpuSeconds: (utime + stime) / clkTck,
+    rssBytes: rss ? Number(rss[1]) * 1024 : 0,
+    runqueueWaitSeconds: runqueueWait(pid),
+  };
 }
 
 /** pid and every descendant (breadth first), by scanning /proc/<pid>/stat parent ids. */
@@ -92,12 +112,18 @@ export const clockTicks = () => clkTck;
 export function listeningPorts(pid: number): number[] {
   const inodes = new Set<string>();
   let fds: string[];
-  try { fds = readdirSync(`/proc/${pid}/fd`); } catch { return []; }
+  try {
+    fds = readdirSync(`/proc/${pid}/fd`);
+  } catch {
+    return [];
+  }
   for (const fd of fds) {
     try {
       const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
       if (m) inodes.add(m[1]);
-    } catch { /* fd closed meanwhile */ }
+    } catch {
+      /* fd closed meanwhile */
+    }
   }
   const ports = new Set<number>();
   for (const table of ['tcp', 'tcp6']) {
@@ -121,9 +147,15 @@ export class TreeMonitor {
   readonly peakRss = new Map<number, number>();
   readonly names = new Map<number, string>();
 
-  constructor(private readonly root: number, private readonly intervalMs = 1000, private readonly extra: () => number[] = () => []) {}
+  constructor(
+    private readonly root: number,
+    private readonly intervalMs = 1000,
+    private readonly extra: () => number[] = () => [],
+  ) {}
 
-  pids(): number[] { return [...new Set([...processTree(this.root), ...this.extra()])]; }
+  pids(): number[] {
+    return [...new Set([...processTree(this.root), ...this.extra()])];
+  }
 
   /** CPU seconds per pid now (and records names/RSS). */
   snapshot(): Map<number, ProcSample> {
@@ -150,5 +182,7 @@ export class TreeMonitor {
     this.timer = null;
   }
 
-  resetPeaks() { this.peakRss.clear(); }
+  resetPeaks() {
+    this.peakRss.clear();
+  }
 }

@@ -21,7 +21,11 @@ export const DEFAULT_ID_FRONT = 'documents/driver_license/mindee__us_driver_lice
 export function manifestRow(rel: string): Record<string, string> | null {
   const [top, ...rest] = rel.split('/');
   let text: string;
-  try { text = readFileSync(resolve(SHARED_DATA, top, 'MANIFEST.tsv'), 'utf8'); } catch { return null; }
+  try {
+    text = readFileSync(resolve(SHARED_DATA, top, 'MANIFEST.tsv'), 'utf8');
+  } catch {
+    return null;
+  }
   const [header, ...lines] = text.split('\n');
   const cols = header.split('\t');
   const want = rest.join('/');
@@ -44,19 +48,22 @@ export interface RealJob {
 /** Submits one verification job through the API and polls it until it completes (or fails / times out). */
 export async function runRealJob(baseUrl: string, token: string, selfie: string, idFront: string, timeoutMs = 300_000): Promise<RealJob> {
   const form = new FormData();
-  for (const [field, rel] of [['selfie', selfie], ['idFront', idFront]] as const) {
+  for (const [field, rel] of [
+    ['selfie', selfie],
+    ['idFront', idFront],
+  ] as const) {
     const bytes = readFileSync(resolve(SHARED_DATA, rel));
     form.append(field, new Blob([new Uint8Array(bytes)]), rel.split('/').pop());
   }
   const t0 = performance.now();
   const res = await fetch(`${baseUrl}/verification-jobs`, { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: form });
-  const created = await res.json() as any;
+  const created = (await res.json()) as any;
   if (res.status !== 202) throw new Error(`POST /verification-jobs answered ${res.status}: ${JSON.stringify(created).slice(0, 500)}`);
   const jobId = String(created.data.id);
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     const r = await fetch(`${baseUrl}/verification-jobs/${jobId}`, { headers: { authorization: `Bearer ${token}` } });
-    const body = await r.json() as any;
+    const body = (await r.json()) as any;
     const a = body?.data?.attributes;
     if (a?.status === 'completed') return { jobId, result: a.result, ms: performance.now() - t0, selfie, idFront };
     if (a?.status === 'failed') throw new Error(`the real verification job ${jobId} failed: ${JSON.stringify(a.failure)}`);
@@ -71,15 +78,32 @@ export async function orgIdForToken(db: Kysely<Database>, token: string): Promis
 }
 
 /** Inserts `count` completed jobs carrying `result`, unused; returns their ids. */
-export async function seedCompletedJobs(db: Kysely<Database>, orgId: string, result: Record<string, unknown>, count: number): Promise<string[]> {
+export async function seedCompletedJobs(
+  db: Kysely<Database>,
+  orgId: string,
+  result: Record<string, unknown>,
+  count: number,
+): Promise<string[]> {
   const ids = Array.from({ length: count }, () => newJobId());
   const json = JSON.stringify(result);
   const now = new Date();
   for (let i = 0; i < ids.length; i += 500) {
-    await db.insertInto('verification_jobs').values(ids.slice(i, i + 500).map((id) => ({
-      id, org_id: orgId, status: 'completed' as const, expected_person: null, result: json, failure: null,
-      selfie_hash: null, images_deleted_at: null, completed_at: now,
-    }))).execute();
+    await db
+      .insertInto('verification_jobs')
+      .values(
+        ids.slice(i, i + 500).map((id) => ({
+          id,
+          org_id: orgId,
+          status: 'completed' as const,
+          expected_person: null,
+          result: json,
+          failure: null,
+          selfie_hash: null,
+          images_deleted_at: null,
+          completed_at: now,
+        })),
+      )
+      .execute();
   }
   return ids;
 }

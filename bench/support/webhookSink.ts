@@ -6,9 +6,19 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { verifyBody } from '../../src/webhooks/signature';
 
-export interface Arrival { eventId: string; type: string; at: number; attributes: Record<string, unknown> }
+export interface Arrival {
+  eventId: string;
+  type: string;
+  at: number;
+  attributes: Record<string, unknown>;
+}
 
-interface Waiter { types: readonly string[]; resolve: (a: Arrival) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }
+interface Waiter {
+  types: readonly string[];
+  resolve: (a: Arrival) => void;
+  reject: (e: Error) => void;
+  timer: NodeJS.Timeout;
+}
 
 export class WebhookSink {
   readonly token: string;
@@ -26,7 +36,9 @@ export class WebhookSink {
   private readonly waiters = new Map<string, Set<Waiter>>();
   private server: Server | null = null;
 
-  constructor(token: string) { this.token = token; }
+  constructor(token: string) {
+    this.token = token;
+  }
 
   async start(): Promise<void> {
     this.server = createServer((req, res) => {
@@ -43,8 +55,18 @@ export class WebhookSink {
         }
         res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
         this.deliveries += 1;
-        let events: Array<{ id: string; type: string; attributes?: Record<string, unknown>; relationships?: Record<string, { data?: { id?: string } }> }>;
-        try { events = JSON.parse(body).data; } catch { this.unparsable += 1; return; }
+        let events: Array<{
+          id: string;
+          type: string;
+          attributes?: Record<string, unknown>;
+          relationships?: Record<string, { data?: { id?: string } }>;
+        }>;
+        try {
+          events = JSON.parse(body).data;
+        } catch {
+          this.unparsable += 1;
+          return;
+        }
         for (const e of Array.isArray(events) ? events : []) this.record(e, at);
       });
     });
@@ -54,19 +76,32 @@ export class WebhookSink {
     this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/hooks/unit`;
   }
 
-  private record(e: { id: string; type: string; attributes?: Record<string, unknown>; relationships?: Record<string, { data?: { id?: string } }> }, at: number) {
+  private record(
+    e: { id: string; type: string; attributes?: Record<string, unknown>; relationships?: Record<string, { data?: { id?: string } }> },
+    at: number,
+  ) {
     const eventId = String(e.id);
-    if (this.seenEvents.has(eventId)) { this.duplicates += 1; return; }
+    if (this.seenEvents.has(eventId)) {
+      this.duplicates += 1;
+      return;
+    }
     this.seenEvents.add(eventId);
     this.byType.set(e.type, (this.byType.get(e.type) ?? 0) + 1);
     const appId = e.relationships?.application?.data?.id;
-    if (!appId) { this.orphanEvents += 1; return; }
+    if (!appId) {
+      this.orphanEvents += 1;
+      return;
+    }
     let m = this.arrivals.get(appId);
     if (!m) this.arrivals.set(appId, (m = new Map()));
     const arrival: Arrival = { eventId, type: e.type, at, attributes: e.attributes ?? {} };
     if (!m.has(e.type)) m.set(e.type, arrival);
     for (const w of this.waiters.get(appId) ?? []) {
-      if (w.types.includes(e.type)) { this.dropWaiter(appId, w); clearTimeout(w.timer); w.resolve(arrival); }
+      if (w.types.includes(e.type)) {
+        this.dropWaiter(appId, w);
+        clearTimeout(w.timer);
+        w.resolve(arrival);
+      }
     }
   }
 
@@ -81,7 +116,10 @@ export class WebhookSink {
     const m = this.arrivals.get(appId);
     if (!m) return undefined;
     let first: Arrival | undefined;
-    for (const t of types) { const a = m.get(t); if (a && (!first || a.at < first.at)) first = a; }
+    for (const t of types) {
+      const a = m.get(t);
+      if (a && (!first || a.at < first.at)) first = a;
+    }
     return first;
   }
 
@@ -91,8 +129,13 @@ export class WebhookSink {
     if (got) return Promise.resolve(got);
     return new Promise((resolve, reject) => {
       const w: Waiter = {
-        types, resolve, reject,
-        timer: setTimeout(() => { this.dropWaiter(appId, w); reject(new Error(`no ${types.join('/')} webhook for application ${appId} within ${timeoutMs} ms`)); }, timeoutMs),
+        types,
+        resolve,
+        reject,
+        timer: setTimeout(() => {
+          this.dropWaiter(appId, w);
+          reject(new Error(`no ${types.join('/')} webhook for application ${appId} within ${timeoutMs} ms`));
+        }, timeoutMs),
       };
       let set = this.waiters.get(appId);
       if (!set) this.waiters.set(appId, (set = new Set()));
@@ -101,10 +144,16 @@ export class WebhookSink {
   }
 
   /** Event types received per application, for the statuses summary. */
-  typesOf(appId: string): string[] { return [...(this.arrivals.get(appId)?.keys() ?? [])]; }
+  typesOf(appId: string): string[] {
+    return [...(this.arrivals.get(appId)?.keys() ?? [])];
+  }
 
   async close(): Promise<void> {
-    for (const [appId, set] of this.waiters) for (const w of set) { clearTimeout(w.timer); w.reject(new Error(`receiver closed while waiting for application ${appId}`)); }
+    for (const [appId, set] of this.waiters)
+      for (const w of set) {
+        clearTimeout(w.timer);
+        w.reject(new Error(`receiver closed while waiting for application ${appId}`));
+      }
     this.waiters.clear();
     if (!this.server) return;
     this.server.closeAllConnections();

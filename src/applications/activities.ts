@@ -5,9 +5,24 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../../migrations/database';
 import type { ActivityDeps } from '../platform/deps';
-import { recordEventForDelivery, recordEventIn, hasEnabledWebhooks, eventIdsByDedupeKeys, type RecordEventInput } from '../webhooks/repository';
+import {
+  recordEventForDelivery,
+  recordEventIn,
+  hasEnabledWebhooks,
+  eventIdsByDedupeKeys,
+  type RecordEventInput,
+} from '../webhooks/repository';
 import { claimJobForDocument, lockJobForUse } from '../verification/job/repository';
-import { EVENT, OPEN_STATUSES, STATUS_EVENT, type ApplicationStatus, type ApplicationType, type DocumentStatus, type PersonRole, type PersonStatus } from './domain';
+import {
+  EVENT,
+  OPEN_STATUSES,
+  STATUS_EVENT,
+  type ApplicationStatus,
+  type ApplicationType,
+  type DocumentStatus,
+  type PersonRole,
+  type PersonStatus,
+} from './domain';
 import type { RequiredDocument, VerifyDocumentOutcome, VerifyDocumentRequest } from './messages';
 import * as repository from './repository';
 import type { DocumentRef } from './repository';
@@ -18,7 +33,13 @@ import { APPROVAL_SETTLES, derivePersonStatus } from './rules/status';
 import { canVerify, jobFacts } from './rules/verification';
 import { sameTransitionEventKey } from './rules/applicationStateMachine';
 
-export interface OpenedPerson { personId: string; role: PersonRole; position: number; status: PersonStatus; documents: RequiredDocument[] }
+export interface OpenedPerson {
+  personId: string;
+  role: PersonRole;
+  position: number;
+  status: PersonStatus;
+  documents: RequiredDocument[];
+}
 
 export interface OpenApplicationInput {
   applicationId: string;
@@ -73,12 +94,19 @@ export type VerifyPersonDocumentOutcome =
   | (Extract<VerifyDocumentOutcome, { ok: true }> & { personStatus: PersonStatus; personReasonCode: string | null; eventIds: string[] })
   | Extract<VerifyDocumentOutcome, { ok: false }>;
 
-export interface ApplicationActivityOptions { rules?: Partial<EvaluationRules>; selfieThresholds?: SelfieThresholds; today?: () => string }
+export interface ApplicationActivityOptions {
+  rules?: Partial<EvaluationRules>;
+  selfieThresholds?: SelfieThresholds;
+  today?: () => string;
+}
 
 const documentsOf = (docs: DocumentRef[], personId: string): RequiredDocument[] =>
   docs.filter((d) => String(d.person_id) === personId).map((d) => ({ documentId: d.id, documentType: d.document_type }));
 
-export function createApplicationActivities(deps: Pick<ActivityDeps, 'db'> & Partial<ActivityDeps>, options: ApplicationActivityOptions = {}) {
+export function createApplicationActivities(
+  deps: Pick<ActivityDeps, 'db'> & Partial<ActivityDeps>,
+  options: ApplicationActivityOptions = {},
+) {
   const { db } = deps;
   const rules = { ...DEFAULT_EVALUATION_RULES, ...options.rules };
   const thresholds = options.selfieThresholds ?? DEFAULT_SELFIE_THRESHOLDS;
@@ -88,34 +116,82 @@ export function createApplicationActivities(deps: Pick<ActivityDeps, 'db'> & Par
   async function evaluate(trx: Kysely<Database>, input: OpenApplicationInput, app: repository.LockedApplication) {
     const { orgId, applicationId } = input;
     const persons = await repository.personsOfApplication(trx, orgId, applicationId);
-    const duplicates = await repository.identityKeysOnOtherOpenApplications(trx, orgId, applicationId, persons.map((p) => p.identity_key), OPEN_STATUSES);
+    const duplicates = await repository.identityKeysOnOtherOpenApplications(
+      trx,
+      orgId,
+      applicationId,
+      persons.map((p) => p.identity_key),
+      OPEN_STATUSES,
+    );
     const attrs = app.attributes as { idTheftScore?: number };
-    const result = evaluateApplicationRules({
-      idTheftScore: app.type === 'individualApplication' ? attrs.idTheftScore : null,
-      persons: persons.map((p) => ({ personId: p.id, label: personLabel(p.role, p.position, p.full_name), dateOfBirth: p.date_of_birth, hasDuplicateIdentity: duplicates.has(p.identity_key) })),
-    }, today(), rules);
+    const result = evaluateApplicationRules(
+      {
+        idTheftScore: app.type === 'individualApplication' ? attrs.idTheftScore : null,
+        persons: persons.map((p) => ({
+          personId: p.id,
+          label: personLabel(p.role, p.position, p.full_name),
+          dateOfBirth: p.date_of_birth,
+          hasDuplicateIdentity: duplicates.has(p.identity_key),
+        })),
+      },
+      today(),
+      rules,
+    );
     if (result.outcome !== 'Continue') {
-      await repository.updateApplication(trx, orgId, applicationId, { status: result.outcome, reason: result.reason, reasonCode: result.reasonCode });
-      if (result.personId && result.outcome === 'Denied') await repository.updatePerson(trx, orgId, result.personId, { status: 'Denied', reason: result.reason, reasonCode: result.reasonCode });
+      await repository.updateApplication(trx, orgId, applicationId, {
+        status: result.outcome,
+        reason: result.reason,
+        reasonCode: result.reasonCode,
+      });
+      if (result.personId && result.outcome === 'Denied')
+        await repository.updatePerson(trx, orgId, result.personId, {
+          status: 'Denied',
+          reason: result.reason,
+          reasonCode: result.reasonCode,
+        });
       return { ...result, persons, documents: [] as DocumentRef[] };
     }
     let documents = await repository.documentRefsOfApplication(trx, orgId, applicationId);
     if (documents.length === 0) {
-      documents = await repository.insertRequiredDocuments(trx, orgId, applicationId, persons.flatMap((p) =>
-        requiredDocumentTypes(p.evaluation_params as EvaluationParams, p.us_person).map((t) => ({ person_id: p.id, document_type: t, description: documentDescription(t, p.role), name: p.full_name }))));
+      documents = await repository.insertRequiredDocuments(
+        trx,
+        orgId,
+        applicationId,
+        persons.flatMap((p) =>
+          requiredDocumentTypes(p.evaluation_params as EvaluationParams, p.us_person).map((t) => ({
+            person_id: p.id,
+            document_type: t,
+            description: documentDescription(t, p.role),
+            name: p.full_name,
+          })),
+        ),
+      );
     }
     return { ...result, persons, documents };
   }
 
   /** What openApplication recorded the first time (it is run again after a crash or a lost result). */
-  async function reopened(trx: Kysely<Database>, input: OpenApplicationInput, app: repository.LockedApplication): Promise<OpenApplicationResult> {
+  async function reopened(
+    trx: Kysely<Database>,
+    input: OpenApplicationInput,
+    app: repository.LockedApplication,
+  ): Promise<OpenApplicationResult> {
     const { orgId, applicationId } = input;
-    const [persons, documents] = [await repository.personsOfApplication(trx, orgId, applicationId), await repository.documentRefsOfApplication(trx, orgId, applicationId)];
+    const [persons, documents] = [
+      await repository.personsOfApplication(trx, orgId, applicationId),
+      await repository.documentRefsOfApplication(trx, orgId, applicationId),
+    ];
     const decided = app.status === 'Denied' || app.status === 'PendingReview' ? [input.eventKeys.decided[app.status]] : [];
     return {
       status: app.status,
       reasonCode: app.decision_reason_code,
-      persons: persons.map((p) => ({ personId: p.id, role: p.role, position: p.position, status: p.status, documents: documentsOf(documents, p.id) })),
+      persons: persons.map((p) => ({
+        personId: p.id,
+        role: p.role,
+        position: p.position,
+        status: p.status,
+        documents: documentsOf(documents, p.id),
+      })),
       eventIds: await eventIdsByDedupeKeys(trx, orgId, [input.eventKeys.created, ...decided]),
       hasWebhooks: await hasEnabledWebhooks(trx, orgId),
     };
@@ -128,18 +204,37 @@ export function createApplicationActivities(deps: Pick<ActivityDeps, 'db'> & Par
     // The same job on the same document: this activity's own earlier run. Evaluate it again.
     const ranBefore = doc?.verification_job_id === jobId;
     if (!ranBefore) {
-      const [applicationStatus, job] = [await repository.shareApplicationStatus(trx, orgId, input.applicationId), await lockJobForUse(trx, orgId, jobId)];
+      const [applicationStatus, job] = [
+        await repository.shareApplicationStatus(trx, orgId, input.applicationId),
+        await lockJobForUse(trx, orgId, jobId),
+      ];
       const allowed = canVerify({
-        documentId, jobId, applicationStatus,
+        documentId,
+        jobId,
+        applicationStatus,
         document: doc ? { documentType: doc.document_type, status: doc.status, verificationJobId: doc.verification_job_id } : null,
         job: jobFacts(job),
       });
       if (!allowed.ok) return { ok: false, error: allowed.refusal, message: allowed.message };
     }
     const result = await claimJobForDocument(trx, orgId, jobId, documentId);
-    if (!doc || !result) return { ok: false, error: 'job_already_used', message: `verification job ${jobId} was already used to verify a document; start a new job` };
-    const e = evaluateSelfie(result as unknown as VerificationJobResult, { usPerson: doc.us_person, fullName: doc.full_name, dateOfBirth: doc.date_of_birth }, thresholds);
-    await repository.recordDocumentVerification(trx, orgId, documentId, { status: e.documentStatus, reason: e.reason, reasonCode: e.reasonCode, jobId });
+    if (!doc || !result)
+      return {
+        ok: false,
+        error: 'job_already_used',
+        message: `verification job ${jobId} was already used to verify a document; start a new job`,
+      };
+    const e = evaluateSelfie(
+      result as unknown as VerificationJobResult,
+      { usPerson: doc.us_person, fullName: doc.full_name, dateOfBirth: doc.date_of_birth },
+      thresholds,
+    );
+    await repository.recordDocumentVerification(trx, orgId, documentId, {
+      status: e.documentStatus,
+      reason: e.reason,
+      reasonCode: e.reasonCode,
+      jobId,
+    });
     return { ok: true, documentStatus: e.documentStatus as DocumentStatus, reasonCode: e.reasonCode, personOutcome: e.verdict };
   }
 
@@ -159,21 +254,52 @@ export function createApplicationActivities(deps: Pick<ActivityDeps, 'db'> & Par
         // application.created is recorded in the same transaction: if it is there, this ran before.
         if ((await eventIdsByDedupeKeys(trx, orgId, [input.eventKeys.created])).length) return reopened(trx, input, app);
 
-        const created = await recordEventForDelivery(trx, { orgId, type: EVENT.created, attributes: { status: 'Pending' }, relationships, dedupeKey: input.eventKeys.created });
+        const created = await recordEventForDelivery(trx, {
+          orgId,
+          type: EVENT.created,
+          attributes: { status: 'Pending' },
+          relationships,
+          dedupeKey: input.eventKeys.created,
+        });
         const e = await evaluate(trx, input, app);
         if (e.outcome !== 'Continue') {
           const decidedEvent = await recordEventIn(trx, {
-            orgId, type: STATUS_EVENT[e.outcome]!, relationships, dedupeKey: input.eventKeys.decided[e.outcome],
+            orgId,
+            type: STATUS_EVENT[e.outcome]!,
+            relationships,
+            dedupeKey: input.eventKeys.decided[e.outcome],
             attributes: { status: e.outcome, previousStatus: 'Pending', reasonCode: e.reasonCode },
           });
-          const persons = e.persons.map((p): OpenedPerson => ({ personId: p.id, role: p.role, position: p.position, status: 'Pending', documents: [] }));
-          return { status: e.outcome, reasonCode: e.reasonCode, persons, eventIds: [created.eventId, decidedEvent], hasWebhooks: created.hasWebhooks };
+          const persons = e.persons.map((p): OpenedPerson => ({
+            personId: p.id,
+            role: p.role,
+            position: p.position,
+            status: 'Pending',
+            documents: [],
+          }));
+          return {
+            status: e.outcome,
+            reasonCode: e.reasonCode,
+            persons,
+            eventIds: [created.eventId, decidedEvent],
+            hasWebhooks: created.hasWebhooks,
+          };
         }
         const persons = e.persons.map((p): OpenedPerson => {
           const documents = documentsOf(e.documents, p.id);
-          return { personId: p.id, role: p.role, position: p.position, status: documents.length ? 'AwaitingDocuments' : 'Approved', documents };
+          return {
+            personId: p.id,
+            role: p.role,
+            position: p.position,
+            status: documents.length ? 'AwaitingDocuments' : 'Approved',
+            documents,
+          };
         });
-        await repository.markPersonsAwaitingDocuments(trx, orgId, persons.filter((p) => p.status === 'AwaitingDocuments').map((p) => p.personId));
+        await repository.markPersonsAwaitingDocuments(
+          trx,
+          orgId,
+          persons.filter((p) => p.status === 'AwaitingDocuments').map((p) => p.personId),
+        );
         return { status: 'Pending', reasonCode: null, persons, eventIds: [created.eventId], hasWebhooks: created.hasWebhooks };
       });
     },
@@ -196,7 +322,12 @@ export function createApplicationActivities(deps: Pick<ActivityDeps, 'db'> & Par
           const p = await repository.getPerson(trx, orgId, input.deniedPersonId);
           if (p) reason = `${personLabel(p.role, p.position, p.full_name)}: ${input.reasonCode ?? p.reason_code ?? 'denied'}`;
         }
-        await repository.updateApplication(trx, orgId, applicationId, { status: input.status, reason, reasonCode: input.reasonCode, decidedBy: input.decidedBy });
+        await repository.updateApplication(trx, orgId, applicationId, {
+          status: input.status,
+          reason,
+          reasonCode: input.reasonCode,
+          decidedBy: input.decidedBy,
+        });
         if (input.status === 'Approved') await repository.settlePersonsAndDocuments(trx, orgId, applicationId, APPROVAL_SETTLES);
         if (!event) return { eventIds: [], hasWebhooks: await hasEnabledWebhooks(trx, orgId) };
         const recorded = await recordEventForDelivery(trx, { orgId, ...event });
@@ -220,14 +351,27 @@ export function createApplicationActivities(deps: Pick<ActivityDeps, 'db'> & Par
         if (!out.ok) return out;
         const denied = out.personOutcome === 'Denied';
         const personStatus = derivePersonStatus(await repository.documentStatusesOfPerson(trx, input.orgId, input.personId), denied);
-        const personReasonCode = denied ? out.reasonCode ?? 'Denied' : null;
-        await repository.updatePerson(trx, input.orgId, input.personId, { status: personStatus, ...(denied ? { reasonCode: personReasonCode } : {}) });
-        const type = out.documentStatus === 'Approved' ? EVENT.documentApproved : out.documentStatus === 'Invalid' ? EVENT.documentRejected : null;
-        const eventIds = type ? [await recordEventIn(trx, {
-          orgId: input.orgId, type, dedupeKey: input.eventKeys[type],
-          attributes: { documentId: input.documentId, reasonCode: out.reasonCode ?? null },
-          relationships: { application: { data: { type: input.applicationType, id: input.applicationId } }, document: { data: { type: 'document', id: input.documentId } } },
-        })] : [];
+        const personReasonCode = denied ? (out.reasonCode ?? 'Denied') : null;
+        await repository.updatePerson(trx, input.orgId, input.personId, {
+          status: personStatus,
+          ...(denied ? { reasonCode: personReasonCode } : {}),
+        });
+        const type =
+          out.documentStatus === 'Approved' ? EVENT.documentApproved : out.documentStatus === 'Invalid' ? EVENT.documentRejected : null;
+        const eventIds = type
+          ? [
+              await recordEventIn(trx, {
+                orgId: input.orgId,
+                type,
+                dedupeKey: input.eventKeys[type],
+                attributes: { documentId: input.documentId, reasonCode: out.reasonCode ?? null },
+                relationships: {
+                  application: { data: { type: input.applicationType, id: input.applicationId } },
+                  document: { data: { type: 'document', id: input.documentId } },
+                },
+              }),
+            ]
+          : [];
         return { ...out, personStatus, personReasonCode, eventIds };
       });
     },

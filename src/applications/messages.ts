@@ -18,7 +18,10 @@ export interface ApplicationWorkflowInput {
   webhookTimeoutMs?: number;
 }
 
-export interface RequiredDocument { documentId: string; documentType: DocumentType }
+export interface RequiredDocument {
+  documentId: string;
+  documentType: DocumentType;
+}
 
 export interface PersonWorkflowInput {
   applicationId: string;
@@ -33,7 +36,12 @@ export interface PersonWorkflowInput {
 }
 
 /** What a person workflow returns once settled: its status and the events it recorded but did not deliver. */
-export interface PersonOutcome { personId: string; status: PersonStatus; reasonCode: string | null; eventIds: string[] }
+export interface PersonOutcome {
+  personId: string;
+  status: PersonStatus;
+  reasonCode: string | null;
+  eventIds: string[];
+}
 
 // --- application workflow ---------------------------------------------------------------
 
@@ -51,36 +59,70 @@ export interface PersonStatusChangedSignal {
 export const personStatusChangedSignal = defineSignal<[PersonStatusChangedSignal]>('personStatusChanged');
 
 /** The API starts the workflow with this update (update-with-start) and gets the initial evaluation's status in the same round trip. */
-export interface InitialEvaluation { status: ApplicationStatus }
+export interface InitialEvaluation {
+  status: ApplicationStatus;
+}
 export const initialEvaluationUpdate = defineUpdate<InitialEvaluation, []>('initialEvaluation');
 
-export interface CancelRequest { reason: string }
-export interface UpdateOutcome { ok: boolean; status: ApplicationStatus; error?: string }
+export interface CancelRequest {
+  reason: string;
+}
+export interface UpdateOutcome {
+  ok: boolean;
+  status: ApplicationStatus;
+  error?: string;
+}
 export const cancelUpdate = defineUpdate<UpdateOutcome, [CancelRequest]>('cancel');
 
-export interface ReviewRequest { decision: 'Approved' | 'Denied'; reason: string; reviewer: string }
+export interface ReviewRequest {
+  decision: 'Approved' | 'Denied';
+  reason: string;
+  reviewer: string;
+}
 /** `temporal workflow update execute --name review --input '{"decision":"Approved","reason":"…","reviewer":"ops"}'` */
 export const reviewUpdate = defineUpdate<UpdateOutcome, [ReviewRequest]>('review');
 
-export interface PersonView { personId: string; role: PersonRole; position: number; status: PersonStatus; documents: RequiredDocument[] }
-export interface ApplicationStatusView { status: ApplicationStatus; applicationType: ApplicationType; persons: PersonView[]; awaitingDocumentsSince: number | null }
+export interface PersonView {
+  personId: string;
+  role: PersonRole;
+  position: number;
+  status: PersonStatus;
+  documents: RequiredDocument[];
+}
+export interface ApplicationStatusView {
+  status: ApplicationStatus;
+  applicationType: ApplicationType;
+  persons: PersonView[];
+  awaitingDocumentsSince: number | null;
+}
 export const statusQuery = defineQuery<ApplicationStatusView>('status');
 
 // --- person workflow ---------------------------------------------------------------------
 
 /** An upload changed a document's status (the API stored the file and computed the status). */
-export interface DocumentUploadedSignal { documentId: string; status: DocumentStatus }
+export interface DocumentUploadedSignal {
+  documentId: string;
+  status: DocumentStatus;
+}
 export const documentUploadedSignal = defineSignal<[DocumentUploadedSignal]>('documentUploaded');
 
-export interface VerifyDocumentRequest { documentId: string; jobId: string }
+export interface VerifyDocumentRequest {
+  documentId: string;
+  jobId: string;
+}
 export type VerifyDocumentOutcome =
   | { ok: true; documentStatus: DocumentStatus; reasonCode: string | null; personOutcome: PersonVerdict }
   | { ok: false; error: VerifyRefusal; message: string };
 export const verifyDocumentUpdate = defineUpdate<VerifyDocumentOutcome, [VerifyDocumentRequest]>('verifyDocument');
 
 /** The application reached a final status: the person workflow records nothing more and ends. */
-export interface ClosePersonSignal { applicationStatus: ApplicationStatus }
+export interface ClosePersonSignal {
+  applicationStatus: ApplicationStatus;
+}
 export const closePersonSignal = defineSignal<[ClosePersonSignal]>('close');
 
-export interface PersonStatusView { status: PersonStatus; documents: Record<string, DocumentStatus> }
+export interface PersonStatusView {
+  status: PersonStatus;
+  documents: Record<string, DocumentStatus>;
+}
 export const personStatusQuery = defineQuery<PersonStatusView>('status');

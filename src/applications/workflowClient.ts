@@ -62,13 +62,20 @@ export async function startApplicationWorkflow(deps: EngineDeps, app: Applicatio
   });
   try {
     await deps.temporal.withDeadline(Date.now() + EVALUATION_WAIT_MS, () =>
-      deps.temporal.workflow.executeUpdateWithStart(initialEvaluationUpdate, { startWorkflowOperation }));
+      deps.temporal.workflow.executeUpdateWithStart(initialEvaluationUpdate, { startWorkflowOperation }),
+    );
     return 'evaluated';
   } catch (err) {
     if (err instanceof WorkflowExecutionAlreadyStartedError) return 'started';
     // Timed out waiting for a worker, or a workflow from before this update existed: it runs.
     // Only a definite "not found" means nothing was started (the caller may then clean up).
-    const found = await deps.temporal.workflow.getHandle(workflowId).describe().then(() => true, (e) => (e instanceof WorkflowNotFoundError ? false : e as Error));
+    const found = await deps.temporal.workflow
+      .getHandle(workflowId)
+      .describe()
+      .then(
+        () => true,
+        (e) => (e instanceof WorkflowNotFoundError ? false : (e as Error)),
+      );
     if (found === true) return 'started';
     if (found === false) throw err;
     throw new WorkflowStartUnknown(`${(err as Error)?.message}; then: ${found.message}`);
@@ -76,26 +83,50 @@ export async function startApplicationWorkflow(deps: EngineDeps, app: Applicatio
 }
 
 /** Executes an update of the application workflow; a rejected update (validator) throws WorkflowRequestRefused with its reason. */
-export async function executeApplicationUpdate<Ret, Args extends [unknown, ...unknown[]]>(deps: EngineDeps, applicationId: string, def: UpdateDefinition<Ret, Args>, args: Args, updateId?: string): Promise<Ret> {
+export async function executeApplicationUpdate<Ret, Args extends [unknown, ...unknown[]]>(
+  deps: EngineDeps,
+  applicationId: string,
+  def: UpdateDefinition<Ret, Args>,
+  args: Args,
+  updateId?: string,
+): Promise<Ret> {
   return executeUpdate(deps, applicationWorkflowId(applicationId), def, args, updateId);
 }
 
 /** The same for a person's workflow (verify-document goes to the person it concerns). */
-export async function executePersonUpdate<Ret, Args extends [unknown, ...unknown[]]>(deps: EngineDeps, applicationId: string, personId: string, def: UpdateDefinition<Ret, Args>, args: Args, updateId?: string): Promise<Ret> {
+export async function executePersonUpdate<Ret, Args extends [unknown, ...unknown[]]>(
+  deps: EngineDeps,
+  applicationId: string,
+  personId: string,
+  def: UpdateDefinition<Ret, Args>,
+  args: Args,
+  updateId?: string,
+): Promise<Ret> {
   return executeUpdate(deps, personWorkflowId(applicationId, personId), def, args, updateId);
 }
 
-async function executeUpdate<Ret, Args extends [unknown, ...unknown[]]>(deps: EngineDeps, workflowId: string, def: UpdateDefinition<Ret, Args>, args: Args, updateId?: string): Promise<Ret> {
+async function executeUpdate<Ret, Args extends [unknown, ...unknown[]]>(
+  deps: EngineDeps,
+  workflowId: string,
+  def: UpdateDefinition<Ret, Args>,
+  args: Args,
+  updateId?: string,
+): Promise<Ret> {
   const handle = deps.temporal.workflow.getHandle(workflowId);
   try {
     // The same updateId twice (a client's double submit) runs once; the second gets the first's result.
     return await handle.executeUpdate(def, { args, ...(updateId ? { updateId } : {}) });
   } catch (err) {
     // The update ran but its activity kept failing (database down, say): not the client's fault.
-    if (err instanceof WorkflowUpdateFailedError && err.cause instanceof ActivityFailure) throw new WorkflowUnavailable('the request could not be processed right now; retry it');
+    if (err instanceof WorkflowUpdateFailedError && err.cause instanceof ActivityFailure)
+      throw new WorkflowUnavailable('the request could not be processed right now; retry it');
     if (err instanceof WorkflowUpdateFailedError) throw new WorkflowRequestRefused(err.cause?.message ?? err.message);
     const e = err as { name?: string; message?: string };
-    if (err instanceof WorkflowNotFoundError || e?.name === 'WorkflowNotFoundError' || /workflow execution already completed/i.test(e?.message ?? '')) {
+    if (
+      err instanceof WorkflowNotFoundError ||
+      e?.name === 'WorkflowNotFoundError' ||
+      /workflow execution already completed/i.test(e?.message ?? '')
+    ) {
       throw new WorkflowRequestRefused('the application is no longer being processed');
     }
     throw err;

@@ -18,12 +18,24 @@ export function createApp(deps: EngineDeps): express.Express {
 
   app.get('/health', async (_req, res) => {
     const checks = { database: false, temporal: false };
-    try { await sql`select 1`.execute(deps.db); checks.database = true; } catch { /* reported below */ }
-    try { await deps.temporal.workflowService.getSystemInfo({}); checks.temporal = true; } catch { /* reported below */ }
+    try {
+      await sql`select 1`.execute(deps.db);
+      checks.database = true;
+    } catch {
+      /* reported below */
+    }
+    try {
+      await deps.temporal.workflowService.getSystemInfo({});
+      checks.temporal = true;
+    } catch {
+      /* reported below */
+    }
     const ok = checks.database && checks.temporal;
     res.status(ok ? 200 : 503).json({ status: ok ? 'ok' : 'unavailable', checks });
   });
-  app.get('/openapi.json', (_req, res) => { res.json(openApiDocument()); });
+  app.get('/openapi.json', (_req, res) => {
+    res.json(openApiDocument());
+  });
 
   app.use(requireApiToken(deps.db));
   app.use(refuseNulInQuery);

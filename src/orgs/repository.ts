@@ -8,15 +8,27 @@ export const newApiToken = () => `v1.${randomBytes(32).toString('base64url')}`;
 
 /** The org a live (not revoked) token belongs to. */
 export async function orgOfToken(db: Kysely<Database>, tokenHash: string): Promise<string | undefined> {
-  const row = await db.selectFrom('api_tokens').select(['org_id']).where('token_hash', '=', tokenHash).where('revoked_at', 'is', null).executeTakeFirst();
+  const row = await db
+    .selectFrom('api_tokens')
+    .select(['org_id'])
+    .where('token_hash', '=', tokenHash)
+    .where('revoked_at', 'is', null)
+    .executeTakeFirst();
   return row?.org_id;
 }
 
 /** Creates an org and returns a fresh API token for it (shown once, stored hashed). */
-export async function createOrgWithToken(db: Kysely<Database>, name: string, token = newApiToken()): Promise<{ orgId: string; token: string }> {
+export async function createOrgWithToken(
+  db: Kysely<Database>,
+  name: string,
+  token = newApiToken(),
+): Promise<{ orgId: string; token: string }> {
   return db.transaction().execute(async (trx) => {
     const org = await trx.insertInto('orgs').values({ name }).returning('id').executeTakeFirstOrThrow();
-    await trx.insertInto('api_tokens').values({ org_id: org.id, token_hash: hashToken(token), description: 'created with the org', revoked_at: null }).execute();
+    await trx
+      .insertInto('api_tokens')
+      .values({ org_id: org.id, token_hash: hashToken(token), description: 'created with the org', revoked_at: null })
+      .execute();
     return { orgId: org.id, token };
   });
 }

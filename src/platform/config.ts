@@ -5,7 +5,11 @@ import { resolve } from 'node:path';
 import { z } from 'zod';
 
 const duration = z.string().regex(/^\d+(ms|s|m|h|d)$/, 'a duration such as 500ms, 30s, 15m, 2h or 30d');
-const flag = (fallback: 'true' | 'false') => z.enum(['true', 'false', '1', '0']).default(fallback).transform((v) => v === 'true' || v === '1');
+const flag = (fallback: 'true' | 'false') =>
+  z
+    .enum(['true', 'false', '1', '0'])
+    .default(fallback)
+    .transform((v) => v === 'true' || v === '1');
 const threads = (fallback: number) => z.coerce.number().int().min(1).max(256).default(fallback);
 
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
@@ -21,28 +25,40 @@ const VerificationEnvSchema = z.object({
   OCR_MEM_ARENA: flag('false'),
   VERIFICATION_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
   /** Load the models when the worker starts; unset = yes, except under vitest. */
-  VERIFICATION_WARM_UP: z.enum(['true', 'false', '1', '0']).optional().transform((v) => (v === undefined ? undefined : v === 'true' || v === '1')),
+  VERIFICATION_WARM_UP: z
+    .enum(['true', 'false', '1', '0'])
+    .optional()
+    .transform((v) => (v === undefined ? undefined : v === 'true' || v === '1')),
   VITEST: z.string().optional(),
 });
 
-const EnvSchema = z.object({
-  PORT: z.coerce.number().int().min(0).max(65535).default(8080),
-  HOST: z.string().default('127.0.0.1'),
-  DATA_DIR: z.string().default('.data'),
-  DATABASE_URL: z.string().url().optional(),
-  TEMPORAL_ADDRESS: z.string().optional(),
-  TEMPORAL_NAMESPACE: z.string().default('default'),
-  TEMPORAL_TASK_QUEUE: z.string().default('onboarding'),
-  TEMPORAL_DEV_PORT: z.coerce.number().int().default(7233),
-  TEMPORAL_UI_PORT: z.coerce.number().int().default(8233),
-  BOOTSTRAP_API_TOKEN: z.string().min(16, 'BOOTSTRAP_API_TOKEN must be at least 16 characters').optional(),
-  AWAITING_DOCUMENTS_DEADLINE: duration.default('30d'),
-  AWAITING_DOCUMENTS_REMINDER: duration.default('3d'),
-  MAX_UPLOAD_BYTES: z.coerce.number().int().positive().default(10 * 1024 * 1024),
-  WEBHOOK_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
-  WEBHOOK_ALLOW_PRIVATE_NETWORKS: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
-  LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
-}).extend(VerificationEnvSchema.shape);
+const EnvSchema = z
+  .object({
+    PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+    HOST: z.string().default('127.0.0.1'),
+    DATA_DIR: z.string().default('.data'),
+    DATABASE_URL: z.string().url().optional(),
+    TEMPORAL_ADDRESS: z.string().optional(),
+    TEMPORAL_NAMESPACE: z.string().default('default'),
+    TEMPORAL_TASK_QUEUE: z.string().default('onboarding'),
+    TEMPORAL_DEV_PORT: z.coerce.number().int().default(7233),
+    TEMPORAL_UI_PORT: z.coerce.number().int().default(8233),
+    BOOTSTRAP_API_TOKEN: z.string().min(16, 'BOOTSTRAP_API_TOKEN must be at least 16 characters').optional(),
+    AWAITING_DOCUMENTS_DEADLINE: duration.default('30d'),
+    AWAITING_DOCUMENTS_REMINDER: duration.default('3d'),
+    MAX_UPLOAD_BYTES: z.coerce
+      .number()
+      .int()
+      .positive()
+      .default(10 * 1024 * 1024),
+    WEBHOOK_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
+    WEBHOOK_ALLOW_PRIVATE_NETWORKS: z
+      .enum(['true', 'false'])
+      .default('false')
+      .transform((v) => v === 'true'),
+    LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
+  })
+  .extend(VerificationEnvSchema.shape);
 
 export type Config = z.infer<typeof EnvSchema> & { dataDir: string };
 export type VerificationSettings = z.infer<typeof VerificationEnvSchema>;

@@ -25,7 +25,10 @@ export interface DecodedImage {
 export type ImageDecodeErrorCode = 'image_empty' | 'image_unreadable' | 'image_too_large' | 'image_format_unsupported';
 
 export class ImageDecodeError extends Error {
-  constructor(readonly code: ImageDecodeErrorCode, message: string) {
+  constructor(
+    readonly code: ImageDecodeErrorCode,
+    message: string,
+  ) {
     super(message);
     this.name = 'ImageDecodeError';
   }
@@ -46,7 +49,10 @@ export async function decodeImage(bytes: Buffer, opts: { maxSide?: number } = {}
   const maxSide = opts.maxSide ?? DEFAULT_MAX_SIDE;
   if (!bytes || bytes.length === 0) throw new ImageDecodeError('image_empty', 'The image is empty (0 bytes).');
   if (bytes.length > MAX_INPUT_BYTES) {
-    throw new ImageDecodeError('image_too_large', `The file is ${(bytes.length / 1048576).toFixed(1)} MB; the limit is ${MAX_INPUT_BYTES / 1048576} MB.`);
+    throw new ImageDecodeError(
+      'image_too_large',
+      `The file is ${(bytes.length / 1048576).toFixed(1)} MB; the limit is ${MAX_INPUT_BYTES / 1048576} MB.`,
+    );
   }
 
   // Header only: format and dimensions, no pixel decoding.
@@ -58,13 +64,19 @@ export async function decodeImage(bytes: Buffer, opts: { maxSide?: number } = {}
   }
   const format = meta.format ? ACCEPTED[meta.format] : undefined;
   if (!format) {
-    throw new ImageDecodeError('image_format_unsupported', `Image format ${meta.format ?? 'unknown'} is not accepted; use JPEG, PNG, WebP or HEIC.`);
+    throw new ImageDecodeError(
+      'image_format_unsupported',
+      `Image format ${meta.format ?? 'unknown'} is not accepted; use JPEG, PNG, WebP or HEIC.`,
+    );
   }
   const w = meta.width ?? 0;
   const h = meta.height ?? 0;
   if (w <= 0 || h <= 0) throw new ImageDecodeError('image_unreadable', 'The image header has no valid dimensions.');
   if (w * h > MAX_INPUT_PIXELS) {
-    throw new ImageDecodeError('image_too_large', `The image is ${w}x${h} (${((w * h) / 1e6).toFixed(0)} MP); the limit is ${MAX_INPUT_PIXELS / 1e6} MP.`);
+    throw new ImageDecodeError(
+      'image_too_large',
+      `The image is ${w}x${h} (${((w * h) / 1e6).toFixed(0)} MP); the limit is ${MAX_INPUT_PIXELS / 1e6} MP.`,
+    );
   }
   const swap = (meta.orientation ?? 1) >= 5; // EXIF orientations 5-8 transpose the image
   const originalWidth = swap ? h : w;

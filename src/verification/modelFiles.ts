@@ -12,8 +12,13 @@ function modelsDir(): string {
   return verificationSettings().MODELS_DIR ?? resolve(dirname(fileURLToPath(import.meta.url)), '../../models');
 }
 
-interface LockEntry { as: string; sha256: string }
-interface Lock { packages: Record<string, { licence: string; files: Record<string, LockEntry> }> }
+interface LockEntry {
+  as: string;
+  sha256: string;
+}
+interface Lock {
+  packages: Record<string, { licence: string; files: Record<string, LockEntry> }>;
+}
 
 export class ModelFileError extends Error {
   constructor(message: string) {

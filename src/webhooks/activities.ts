@@ -4,13 +4,29 @@ import { ApplicationFailure } from '@temporalio/common';
 import { eventResource, WEBHOOK_CONTENT_TYPES, webhookBody } from './payload';
 import { SIGNATURE_HEADER, signBody } from './signature';
 import {
-  claimOnlyAttempt, eventExists, eventsByIds, findEvent, findWebhook, findWebhookInAnyOrg, insertAttempt, listEnabledWebhooks, loggedAttempts, recordEventForDelivery,
-  updateAttempt, type AttemptOutcome, type EventRow, type RecordEventInput, type WebhookRow,
+  claimOnlyAttempt,
+  eventExists,
+  eventsByIds,
+  findEvent,
+  findWebhook,
+  findWebhookInAnyOrg,
+  insertAttempt,
+  listEnabledWebhooks,
+  loggedAttempts,
+  recordEventForDelivery,
+  updateAttempt,
+  type AttemptOutcome,
+  type EventRow,
+  type RecordEventInput,
+  type WebhookRow,
 } from './repository';
 import type { ActivityDeps } from '../platform/deps';
 import { assertDeliverable, WebhookDestinationRefused } from './destinationPolicy';
 
-export interface DeliveryTarget { webhookId: string; deliveryMode: 'AtMostOnce' | 'AtLeastOnce' }
+export interface DeliveryTarget {
+  webhookId: string;
+  deliveryMode: 'AtMostOnce' | 'AtLeastOnce';
+}
 export interface DeliverWebhookInput {
   eventId: string;
   webhookId: string;
@@ -25,16 +41,34 @@ export interface DeliverWebhookInput {
    */
   continueAttempts?: boolean;
 }
-export interface DeliverEventsInput { orgId: string; eventIds: string[] }
-export interface DeliverEventsResult { delivered: number; skipped: number }
-export interface DeliverWebhookResult { outcome: 'delivered' | 'skipped'; statusCode?: number; reason?: string }
+export interface DeliverEventsInput {
+  orgId: string;
+  eventIds: string[];
+}
+export interface DeliverEventsResult {
+  delivered: number;
+  skipped: number;
+}
+export interface DeliverWebhookResult {
+  outcome: 'delivered' | 'skipped';
+  statusCode?: number;
+  reason?: string;
+}
 
 /** The Temporal attempt number (1-based) when running as an activity. */
 function currentAttempt(fallback = 1): number {
-  try { return Context.current().info.attempt; } catch { return fallback; }
+  try {
+    return Context.current().info.attempt;
+  } catch {
+    return fallback;
+  }
 }
 function cancellationSignal(): AbortSignal | undefined {
-  try { return Context.current().cancellationSignal; } catch { return undefined; }
+  try {
+    return Context.current().cancellationSignal;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Error text safe to store and show: no URL (it may carry credentials or query secrets), no token. */
@@ -62,9 +96,13 @@ export function createWebhookDeliveryActivities(deps: Pick<ActivityDeps, 'db' | 
   return {
     /** The org's enabled webhooks that subscribe to this event, and the HTTP timeout the workflow sizes its activity timeout on. */
     async listWebhooksForEvent(input: { eventId: string; orgId: string }): Promise<{ targets: DeliveryTarget[]; timeoutMs: number }> {
-      if (!(await eventExists(db, input.orgId, input.eventId))) throw ApplicationFailure.nonRetryable(`event ${input.eventId} not found in org ${input.orgId}`, 'EventNotFound');
+      if (!(await eventExists(db, input.orgId, input.eventId)))
+        throw ApplicationFailure.nonRetryable(`event ${input.eventId} not found in org ${input.orgId}`, 'EventNotFound');
       const hooks = await listEnabledWebhooks(db, input.orgId);
-      return { targets: hooks.map((h) => ({ webhookId: String(h.id), deliveryMode: h.delivery_mode })), timeoutMs: config.WEBHOOK_TIMEOUT_MS };
+      return {
+        targets: hooks.map((h) => ({ webhookId: String(h.id), deliveryMode: h.delivery_mode })),
+        timeoutMs: config.WEBHOOK_TIMEOUT_MS,
+      };
     },
 
     /**
@@ -84,14 +122,19 @@ export function createWebhookDeliveryActivities(deps: Pick<ActivityDeps, 'db' | 
       if (input.continueAttempts) {
         const before = await loggedAttempts(db, hook.org_id, [input.eventId], [input.webhookId]);
         const mine = before.filter((a) => String(a.webhook_id) === String(hook.id));
-        if (mine.some((a) => a.delivered) || (hook.delivery_mode === 'AtMostOnce' && mine.length > 0)) return { outcome: 'skipped', reason: 'already delivered' };
+        if (mine.some((a) => a.delivered) || (hook.delivery_mode === 'AtMostOnce' && mine.length > 0))
+          return { outcome: 'skipped', reason: 'already delivered' };
         attemptNo = mine.length + 1;
       }
       const out = await attemptDelivery(hook, event, attemptNo, input.continueAttempts === true && hook.delivery_mode === 'AtMostOnce');
       if (out.kind === 'skipped') return { outcome: 'skipped', reason: 'already delivered' };
       if (out.kind === 'refused') throw ApplicationFailure.nonRetryable(out.error, 'WebhookDestinationRefused');
       if (out.kind === 'failed') {
-        throw ApplicationFailure.retryable(`webhook ${hook.id}: ${out.error}`, out.unresolved ? 'WebhookHostUnresolved' : 'WebhookDeliveryFailed', { webhookId: String(hook.id), statusCode: out.statusCode });
+        throw ApplicationFailure.retryable(
+          `webhook ${hook.id}: ${out.error}`,
+          out.unresolved ? 'WebhookHostUnresolved' : 'WebhookDeliveryFailed',
+          { webhookId: String(hook.id), statusCode: out.statusCode },
+        );
       }
       return { outcome: 'delivered', statusCode: out.statusCode ?? undefined };
     },
@@ -112,25 +155,40 @@ export function createWebhookDeliveryActivities(deps: Pick<ActivityDeps, 'db' | 
       let delivered = 0;
       let skipped = 0;
       const failures: string[] = [];
-      await Promise.all(hooks.map(async (hook) => {
-        for (const event of events) {
-          const before = logged.filter((a) => String(a.event_id) === String(event.id) && String(a.webhook_id) === String(hook.id));
-          if (before.some((a) => a.delivered) || (hook.delivery_mode === 'AtMostOnce' && before.length > 0)) { skipped += 1; continue; }
-          const out = await attemptDelivery(hook, event, before.length + 1, hook.delivery_mode === 'AtMostOnce');
-          if (out.kind === 'delivered') { delivered += 1; continue; }
-          if (out.kind === 'skipped') { skipped += 1; continue; }
-          if (out.kind === 'refused' || hook.delivery_mode === 'AtMostOnce') continue;
-          // Keep this webhook's events in order: the rest wait for the retry.
-          failures.push(`webhook ${hook.id}: ${out.error}`);
-          return;
-        }
-      }));
+      await Promise.all(
+        hooks.map(async (hook) => {
+          for (const event of events) {
+            const before = logged.filter((a) => String(a.event_id) === String(event.id) && String(a.webhook_id) === String(hook.id));
+            if (before.some((a) => a.delivered) || (hook.delivery_mode === 'AtMostOnce' && before.length > 0)) {
+              skipped += 1;
+              continue;
+            }
+            const out = await attemptDelivery(hook, event, before.length + 1, hook.delivery_mode === 'AtMostOnce');
+            if (out.kind === 'delivered') {
+              delivered += 1;
+              continue;
+            }
+            if (out.kind === 'skipped') {
+              skipped += 1;
+              continue;
+            }
+            if (out.kind === 'refused' || hook.delivery_mode === 'AtMostOnce') continue;
+            // Keep this webhook's events in order: the rest wait for the retry.
+            failures.push(`webhook ${hook.id}: ${out.error}`);
+            return;
+          }
+        }),
+      );
       if (failures.length) throw ApplicationFailure.retryable(failures.join('; '), 'WebhookDeliveryFailed');
       return { delivered, skipped };
     },
   };
 
-  type Attempt = { kind: 'delivered'; statusCode: number | null } | { kind: 'failed'; error: string; statusCode: number | null; unresolved?: boolean } | { kind: 'refused'; error: string } | { kind: 'skipped' };
+  type Attempt =
+    | { kind: 'delivered'; statusCode: number | null }
+    | { kind: 'failed'; error: string; statusCode: number | null; unresolved?: boolean }
+    | { kind: 'refused'; error: string }
+    | { kind: 'skipped' };
 
   /**
    * One HTTP attempt of one event to one webhook, logged in webhook_attempts whatever happens.
@@ -151,7 +209,9 @@ export function createWebhookDeliveryActivities(deps: Pick<ActivityDeps, 'db' | 
         let timer: NodeJS.Timeout | undefined;
         await Promise.race([
           assertDeliverable(hook.url),
-          new Promise((_, reject) => { timer = setTimeout(() => reject(new Error(`no DNS answer within ${config.WEBHOOK_TIMEOUT_MS} ms`)), config.WEBHOOK_TIMEOUT_MS); }),
+          new Promise((_, reject) => {
+            timer = setTimeout(() => reject(new Error(`no DNS answer within ${config.WEBHOOK_TIMEOUT_MS} ms`)), config.WEBHOOK_TIMEOUT_MS);
+          }),
         ]).finally(() => clearTimeout(timer));
       } catch (err) {
         // Logged like any attempt; not retried (the address will not become public by waiting).
@@ -185,9 +245,7 @@ export function createWebhookDeliveryActivities(deps: Pick<ActivityDeps, 'db' | 
       await res.body?.cancel().catch(() => undefined);
       if (res.status < 200 || res.status > 299) error = `HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ''}`;
     } catch (err) {
-      error = timeout.aborted
-        ? `no response within ${config.WEBHOOK_TIMEOUT_MS} ms`
-        : describeError(err, [hook.url, hook.token]);
+      error = timeout.aborted ? `no response within ${config.WEBHOOK_TIMEOUT_MS} ms` : describeError(err, [hook.url, hook.token]);
     }
     const durationMs = Math.round(performance.now() - started);
     await record({ status_code: statusCode, error, duration_ms: durationMs, delivered: error === null });

@@ -13,9 +13,16 @@ export interface EventResource {
 // Generated<Timestamp> columns select as Date (pg) but are typed loosely by the schema.
 const iso = (d: unknown) => (d instanceof Date ? d : new Date(String(d))).toISOString();
 
-export function eventResource(row: Pick<Selectable<EventsTable>, 'id' | 'type' | 'attributes' | 'relationships' | 'created_at'>): EventResource {
+export function eventResource(
+  row: Pick<Selectable<EventsTable>, 'id' | 'type' | 'attributes' | 'relationships' | 'created_at'>,
+): EventResource {
   const { createdAt: _ignored, ...attributes } = (row.attributes ?? {}) as Record<string, unknown>;
-  return { type: row.type, id: String(row.id), attributes: { createdAt: iso(row.created_at), ...attributes }, relationships: row.relationships ?? {} };
+  return {
+    type: row.type,
+    id: String(row.id),
+    attributes: { createdAt: iso(row.created_at), ...attributes },
+    relationships: row.relationships ?? {},
+  };
 }
 
 /** The body POSTed to a webhook: Unit sends the same document for both content types. */

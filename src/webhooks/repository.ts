@@ -9,8 +9,14 @@ export type EventRow = Selectable<EventsTable>;
 export type WebhookRow = Selectable<WebhooksTable>;
 export type AttemptRow = Selectable<WebhookAttemptsTable>;
 
-export interface Page { limit: number; offset: number }
-export interface Listing<T> { rows: T[]; total: number }
+export interface Page {
+  limit: number;
+  offset: number;
+}
+export interface Listing<T> {
+  rows: T[];
+  total: number;
+}
 
 // --- Events: exactly one row per state transition, however often the activity is retried. ---
 
@@ -33,9 +39,13 @@ export async function recordEventIn(db: Kysely<Database> | Transaction<Database>
  * The same, and whether the org has a webhook to deliver it to — asked in the same statement,
  * as a workflow records an event to deliver it right after.
  */
-export async function recordEventForDelivery(db: Kysely<Database> | Transaction<Database>, input: RecordEventInput): Promise<{ eventId: string; hasWebhooks: boolean }> {
+export async function recordEventForDelivery(
+  db: Kysely<Database> | Transaction<Database>,
+  input: RecordEventInput,
+): Promise<{ eventId: string; hasWebhooks: boolean }> {
   const dedupeKey = `${input.orgId}:${input.dedupeKey}`;
-  const inserted = await db.insertInto('events')
+  const inserted = await db
+    .insertInto('events')
     .values({
       org_id: input.orgId,
       type: input.type,
@@ -49,7 +59,10 @@ export async function recordEventForDelivery(db: Kysely<Database> | Transaction<
   if (inserted) return { eventId: String(inserted.id), hasWebhooks: Boolean(inserted.has_webhooks) };
   const row = await db.selectFrom('events').select(['id', 'type']).where('dedupe_key', '=', dedupeKey).executeTakeFirstOrThrow();
   if (row.type !== input.type) {
-    throw ApplicationFailure.nonRetryable(`dedupe key ${input.dedupeKey} was already used for a ${row.type} event`, 'EventDedupeKeyConflict');
+    throw ApplicationFailure.nonRetryable(
+      `dedupe key ${input.dedupeKey} was already used for a ${row.type} event`,
+      'EventDedupeKeyConflict',
+    );
   }
   return { eventId: String(row.id), hasWebhooks: await hasEnabledWebhooks(db, input.orgId) };
 }
@@ -57,7 +70,17 @@ export async function recordEventForDelivery(db: Kysely<Database> | Transaction<
 /** The ids of the org's events recorded under these dedupe keys (as passed to recordEventIn), oldest first. */
 export async function eventIdsByDedupeKeys(db: Db, orgId: string, dedupeKeys: string[]): Promise<string[]> {
   if (dedupeKeys.length === 0) return [];
-  const rows = await db.selectFrom('events').select('id').where('org_id', '=', orgId).where('dedupe_key', 'in', dedupeKeys.map((k) => `${orgId}:${k}`)).orderBy('id').execute();
+  const rows = await db
+    .selectFrom('events')
+    .select('id')
+    .where('org_id', '=', orgId)
+    .where(
+      'dedupe_key',
+      'in',
+      dedupeKeys.map((k) => `${orgId}:${k}`),
+    )
+    .orderBy('id')
+    .execute();
   return rows.map((r) => String(r.id));
 }
 
@@ -75,7 +98,11 @@ export async function eventsByIds(db: Db, orgId: string, ids: string[]): Promise
 }
 
 /** `since` and `until` are RFC 3339 timestamps. */
-export interface EventFilter { type?: string[]; since?: string; until?: string }
+export interface EventFilter {
+  type?: string[];
+  since?: string;
+  until?: string;
+}
 
 /** Newest first. */
 export async function listEvents(db: Db, orgId: string, f: EventFilter, page: Page): Promise<Listing<EventRow>> {
@@ -93,8 +120,13 @@ export async function listEvents(db: Db, orgId: string, f: EventFilter, page: Pa
 // --- Webhooks ---
 
 /** Narrows a webhooks query to the org's webhooks that receive application events (Unit's OnlyAuthorizationRequest ones receive none). */
-export function enabledWebhooks<O>(q: SelectQueryBuilder<Database, 'webhooks', O>, orgId: string): SelectQueryBuilder<Database, 'webhooks', O> {
-  return q.where('webhooks.org_id', '=', orgId).where('webhooks.status', '=', 'Enabled')
+export function enabledWebhooks<O>(
+  q: SelectQueryBuilder<Database, 'webhooks', O>,
+  orgId: string,
+): SelectQueryBuilder<Database, 'webhooks', O> {
+  return q
+    .where('webhooks.org_id', '=', orgId)
+    .where('webhooks.status', '=', 'Enabled')
     .where('webhooks.subscription_type', '!=', 'OnlyAuthorizationRequest');
 }
 
@@ -117,11 +149,21 @@ export async function findWebhookInAnyOrg(db: Db, id: string): Promise<WebhookRo
   return db.selectFrom('webhooks').selectAll().where('id', '=', id).executeTakeFirst();
 }
 
-export type NewWebhook = Pick<Insertable<WebhooksTable>, 'label' | 'url' | 'token' | 'content_type' | 'delivery_mode' | 'include_resources' | 'subscription_type'>;
-export type WebhookChanges = Pick<Updateable<WebhooksTable>, 'label' | 'url' | 'token' | 'content_type' | 'include_resources' | 'subscription_type' | 'status'>;
+export type NewWebhook = Pick<
+  Insertable<WebhooksTable>,
+  'label' | 'url' | 'token' | 'content_type' | 'delivery_mode' | 'include_resources' | 'subscription_type'
+>;
+export type WebhookChanges = Pick<
+  Updateable<WebhooksTable>,
+  'label' | 'url' | 'token' | 'content_type' | 'include_resources' | 'subscription_type' | 'status'
+>;
 
 export async function insertWebhook(db: Db, orgId: string, values: NewWebhook): Promise<WebhookRow> {
-  return db.insertInto('webhooks').values({ org_id: orgId, ...values }).returningAll().executeTakeFirstOrThrow();
+  return db
+    .insertInto('webhooks')
+    .values({ org_id: orgId, ...values })
+    .returningAll()
+    .executeTakeFirstOrThrow();
 }
 
 /** Throws when the webhook is not the org's (callers load it first). */
@@ -130,7 +172,12 @@ export async function updateWebhook(db: Db, orgId: string, id: string, changes: 
 }
 
 /** Ids are decimal strings (checked by the caller's schema); `since` and `until` are RFC 3339 timestamps. */
-export interface WebhookFilter { since?: string; until?: string; fromId?: string; toId?: string }
+export interface WebhookFilter {
+  since?: string;
+  until?: string;
+  fromId?: string;
+  toId?: string;
+}
 
 /** Newest first. */
 export async function listWebhooks(db: Db, orgId: string, f: WebhookFilter, page: Page): Promise<Listing<WebhookRow>> {
@@ -150,20 +197,42 @@ export async function listWebhooks(db: Db, orgId: string, f: WebhookFilter, page
 
 /** An event's delivery log, oldest first. */
 export async function attemptsOfEvent(db: Db, orgId: string, eventId: string): Promise<AttemptRow[]> {
-  return db.selectFrom('webhook_attempts').selectAll().where('event_id', '=', eventId).where('org_id', '=', orgId).orderBy('id', 'asc').execute();
+  return db
+    .selectFrom('webhook_attempts')
+    .selectAll()
+    .where('event_id', '=', eventId)
+    .where('org_id', '=', orgId)
+    .orderBy('id', 'asc')
+    .execute();
 }
 
 /** What was tried already for these events (optionally: only for these webhooks). */
-export async function loggedAttempts(db: Db, orgId: string, eventIds: string[], webhookIds?: string[]): Promise<Pick<AttemptRow, 'event_id' | 'webhook_id' | 'delivered'>[]> {
-  let q = db.selectFrom('webhook_attempts').select(['event_id', 'webhook_id', 'delivered']).where('org_id', '=', orgId).where('event_id', 'in', eventIds);
+export async function loggedAttempts(
+  db: Db,
+  orgId: string,
+  eventIds: string[],
+  webhookIds?: string[],
+): Promise<Pick<AttemptRow, 'event_id' | 'webhook_id' | 'delivered'>[]> {
+  let q = db
+    .selectFrom('webhook_attempts')
+    .select(['event_id', 'webhook_id', 'delivered'])
+    .where('org_id', '=', orgId)
+    .where('event_id', 'in', eventIds);
   if (webhookIds) q = q.where('webhook_id', 'in', webhookIds);
   return q.execute();
 }
 
 export type AttemptOutcome = Pick<Insertable<WebhookAttemptsTable>, 'status_code' | 'error' | 'duration_ms' | 'delivered'>;
 
-export async function insertAttempt(db: Db, orgId: string, row: Omit<Insertable<WebhookAttemptsTable>, 'id' | 'org_id' | 'created_at'>): Promise<void> {
-  await db.insertInto('webhook_attempts').values({ org_id: orgId, ...row }).execute();
+export async function insertAttempt(
+  db: Db,
+  orgId: string,
+  row: Omit<Insertable<WebhookAttemptsTable>, 'id' | 'org_id' | 'created_at'>,
+): Promise<void> {
+  await db
+    .insertInto('webhook_attempts')
+    .values({ org_id: orgId, ...row })
+    .execute();
 }
 
 /** Fills in the outcome of an attempt claimed before its request (see claimOnlyAttempt). */
@@ -176,13 +245,36 @@ export async function updateAttempt(db: Db, orgId: string, id: string, outcome: 
  * logged already (then: undefined, send nothing). The webhook's row lock makes concurrent
  * claimers (a timed-out attempt still running, the per-event hand-over) take turns.
  */
-export async function claimOnlyAttempt(db: Kysely<Database>, orgId: string, webhookId: string, eventId: string): Promise<{ id: string } | undefined> {
+export async function claimOnlyAttempt(
+  db: Kysely<Database>,
+  orgId: string,
+  webhookId: string,
+  eventId: string,
+): Promise<{ id: string } | undefined> {
   return db.transaction().execute(async (trx) => {
     await trx.selectFrom('webhooks').select('id').where('id', '=', webhookId).where('org_id', '=', orgId).forUpdate().execute();
-    const earlier = await trx.selectFrom('webhook_attempts').select('id')
-      .where('event_id', '=', eventId).where('webhook_id', '=', webhookId).where('org_id', '=', orgId).limit(1).executeTakeFirst();
+    const earlier = await trx
+      .selectFrom('webhook_attempts')
+      .select('id')
+      .where('event_id', '=', eventId)
+      .where('webhook_id', '=', webhookId)
+      .where('org_id', '=', orgId)
+      .limit(1)
+      .executeTakeFirst();
     if (earlier) return undefined;
-    return trx.insertInto('webhook_attempts').values({ org_id: orgId, event_id: eventId, webhook_id: webhookId, attempt: 1, status_code: null, error: 'sending', duration_ms: 0, delivered: false })
-      .returning('id').executeTakeFirstOrThrow();
+    return trx
+      .insertInto('webhook_attempts')
+      .values({
+        org_id: orgId,
+        event_id: eventId,
+        webhook_id: webhookId,
+        attempt: 1,
+        status_code: null,
+        error: 'sending',
+        duration_ms: 0,
+        delivered: false,
+      })
+      .returning('id')
+      .executeTakeFirstOrThrow();
   });
 }

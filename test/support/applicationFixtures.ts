@@ -10,14 +10,19 @@ export function randomSsn(): string {
   counter += 1;
   return String(100_000_000 + ((Date.now() * 7 + counter * 7919 + Math.floor(Math.random() * 1e6)) % 899_999_999)).slice(0, 9);
 }
-export const randomPassport = () => `P${Math.floor(Math.random() * 1e9).toString().padStart(9, '0')}`;
+export const randomPassport = () =>
+  `P${Math.floor(Math.random() * 1e9)
+    .toString()
+    .padStart(9, '0')}`;
 
 export const address = { street: '20 Ingram St', city: 'Forest Hills', state: 'NY', postalCode: '11375', country: 'US' } as const;
 export const phone = { countryCode: '1', number: '5555555555' };
 
 type UseSelfie = 'Never' | 'ReplaceIdentification' | 'Always';
 
-export function person(opts: { first?: string; last?: string; passport?: boolean; useSelfieVerification?: UseSelfie; dateOfBirth?: string } = {}) {
+export function person(
+  opts: { first?: string; last?: string; passport?: boolean; useSelfieVerification?: UseSelfie; dateOfBirth?: string } = {},
+) {
   const first = opts.first ?? 'Peter';
   const last = opts.last ?? 'Parker';
   return {
@@ -31,11 +36,16 @@ export function person(opts: { first?: string; last?: string; passport?: boolean
   };
 }
 
-export function individualApplication(opts: Parameters<typeof person>[0] & { extra?: Record<string, unknown> } = {}): CreateIndividualApplicationRequest {
+export function individualApplication(
+  opts: Parameters<typeof person>[0] & { extra?: Record<string, unknown> } = {},
+): CreateIndividualApplicationRequest {
   return { type: 'individualApplication', attributes: { ...person(opts), ...(opts.extra ?? {}) } } as CreateIndividualApplicationRequest;
 }
 
-export function businessApplication(owners: Array<Parameters<typeof person>[0]>, officer: Parameters<typeof person>[0] = {}): CreateBusinessApplicationRequest {
+export function businessApplication(
+  owners: Array<Parameters<typeof person>[0]>,
+  officer: Parameters<typeof person>[0] = {},
+): CreateBusinessApplicationRequest {
   return {
     type: 'businessApplication',
     attributes: {
@@ -68,19 +78,44 @@ export async function insertVerificationJob(engine: Pick<TestEngine, 'db'>, orgI
   const id = `vj_${randomUUID().replace(/-/g, '')}`;
   const status = o.status ?? 'completed';
   const decision = o.decision ?? 'accept';
-  const result = status !== 'completed' ? null : {
-    documentType: o.documentType ?? 'drivers-license',
-    country: 'USA',
-    scores: { faceMatch: 0.95, selfie: 0.9, id: 0.9, liveness: 0.9, ...o.scores },
-    checks: [{ name: 'face_match', status: decision === 'reject' ? 'failed' : 'passed', code: decision === 'reject' ? (o.reasonCodes?.[0] ?? null) : null, reason: null }],
-    decision: { value: decision, reasonCodes: o.reasonCodes ?? [] },
-    fields: { fullName: o.fullName ?? 'PETER PARKER', dateOfBirth: o.dateOfBirth ?? '1990-01-15', expirationDate: '2030-01-01', documentNumber: 'D1234567', country: 'USA' },
-  };
-  await engine.db.insertInto('verification_jobs').values({
-    id, org_id: orgId, status, expected_person: null, result: result ? JSON.stringify(result) : null,
-    failure: status === 'failed' ? JSON.stringify({ code: 'internal_error', message: 'test' }) : null,
-    selfie_hash: null, images_deleted_at: null, completed_at: status === 'pending' ? null : new Date(),
-  }).execute();
+  const result =
+    status !== 'completed'
+      ? null
+      : {
+          documentType: o.documentType ?? 'drivers-license',
+          country: 'USA',
+          scores: { faceMatch: 0.95, selfie: 0.9, id: 0.9, liveness: 0.9, ...o.scores },
+          checks: [
+            {
+              name: 'face_match',
+              status: decision === 'reject' ? 'failed' : 'passed',
+              code: decision === 'reject' ? (o.reasonCodes?.[0] ?? null) : null,
+              reason: null,
+            },
+          ],
+          decision: { value: decision, reasonCodes: o.reasonCodes ?? [] },
+          fields: {
+            fullName: o.fullName ?? 'PETER PARKER',
+            dateOfBirth: o.dateOfBirth ?? '1990-01-15',
+            expirationDate: '2030-01-01',
+            documentNumber: 'D1234567',
+            country: 'USA',
+          },
+        };
+  await engine.db
+    .insertInto('verification_jobs')
+    .values({
+      id,
+      org_id: orgId,
+      status,
+      expected_person: null,
+      result: result ? JSON.stringify(result) : null,
+      failure: status === 'failed' ? JSON.stringify({ code: 'internal_error', message: 'test' }) : null,
+      selfie_hash: null,
+      images_deleted_at: null,
+      completed_at: status === 'pending' ? null : new Date(),
+    })
+    .execute();
   return id;
 }
 
@@ -91,7 +126,12 @@ export const files = {
 };
 
 /** Polls GET /applications/:id until its status is `status` (or fails with the last one seen). */
-export async function waitForStatus(engine: Pick<TestEngine, 'api'>, applicationId: string, status: string, timeoutMs = 20_000): Promise<any> {
+export async function waitForStatus(
+  engine: Pick<TestEngine, 'api'>,
+  applicationId: string,
+  status: string,
+  timeoutMs = 20_000,
+): Promise<any> {
   const until = Date.now() + timeoutMs;
   let last: any;
   while (Date.now() < until) {
@@ -103,7 +143,11 @@ export async function waitForStatus(engine: Pick<TestEngine, 'api'>, application
 }
 
 export async function countApplications(engine: Pick<TestEngine, 'db'>, orgId: string): Promise<number> {
-  const r = await engine.db.selectFrom('applications').select((eb) => eb.fn.countAll<string>().as('n')).where('org_id', '=', orgId).executeTakeFirstOrThrow();
+  const r = await engine.db
+    .selectFrom('applications')
+    .select((eb) => eb.fn.countAll<string>().as('n'))
+    .where('org_id', '=', orgId)
+    .executeTakeFirstOrThrow();
   return Number(r.n);
 }
 

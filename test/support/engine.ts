@@ -29,7 +29,12 @@ export interface TestEngine {
   /** Another org on the same engine (tenant isolation). */
   newOrg(): Promise<{ orgId: string; token: string; unit: Unit }>;
   /** Calls the API with this org's token; returns status and parsed body. */
-  api(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; body: any; headers: Headers }>;
+  api(
+    method: string,
+    path: string,
+    body?: unknown,
+    headers?: Record<string, string>,
+  ): Promise<{ status: number; body: any; headers: Headers }>;
   startWorker(): Promise<void>;
   stopWorker(): Promise<void>;
   stop(): Promise<void>;
@@ -42,27 +47,47 @@ export interface TestEngineOptions {
   timeSkipping?: boolean;
 }
 
-export async function startTestEngine(optsOrEnv: TestEngineOptions | Record<string, string> = {}, legacyWorkerOptions: Partial<WorkerOptions> = {}): Promise<TestEngine & { testEnv?: TestWorkflowEnvironment }> {
+export async function startTestEngine(
+  optsOrEnv: TestEngineOptions | Record<string, string> = {},
+  legacyWorkerOptions: Partial<WorkerOptions> = {},
+): Promise<TestEngine & { testEnv?: TestWorkflowEnvironment }> {
   const isOptions = ['env', 'workerOptions', 'timeSkipping'].some((k) => k in optsOrEnv);
-  const opts: TestEngineOptions = isOptions ? (optsOrEnv as TestEngineOptions) : { env: optsOrEnv as Record<string, string>, workerOptions: legacyWorkerOptions };
+  const opts: TestEngineOptions = isOptions
+    ? (optsOrEnv as TestEngineOptions)
+    : { env: optsOrEnv as Record<string, string>, workerOptions: legacyWorkerOptions };
   const { env = {}, workerOptions = {} } = opts;
-  const config = loadConfig({ ...process.env, DATABASE_URL: inject('databaseUrl'), TEMPORAL_ADDRESS: inject('temporalAddress'), TEMPORAL_TASK_QUEUE: `test-${randomUUID()}`, WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true', ...env });
+  const config = loadConfig({
+    ...process.env,
+    DATABASE_URL: inject('databaseUrl'),
+    TEMPORAL_ADDRESS: inject('temporalAddress'),
+    TEMPORAL_TASK_QUEUE: `test-${randomUUID()}`,
+    WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true',
+    ...env,
+  });
   const db = connectDatabase(config.DATABASE_URL!, 4);
   let testEnv: TestWorkflowEnvironment | undefined;
   let connection: Connection;
   let temporal: Client;
   let nativeConnection: NativeConnection;
   if (opts.timeSkipping) {
-    testEnv = await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path: temporalTestServerPath() } } });
+    testEnv = await TestWorkflowEnvironment.createTimeSkipping({
+      server: { executable: { type: 'existing-path', path: temporalTestServerPath() } },
+    });
     connection = testEnv.connection as unknown as Connection;
     temporal = testEnv.client as unknown as Client;
     nativeConnection = testEnv.nativeConnection;
     // The test server knows no custom search attributes until they are registered.
     const { temporal: proto } = await import('@temporalio/proto');
-    await testEnv.connection.operatorService.addSearchAttributes({
-      namespace: testEnv.namespace ?? 'default',
-      searchAttributes: Object.fromEntries(SEARCH_ATTRIBUTES.map((k) => [k.name, proto.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD])),
-    }).catch((err: Error) => { throw new Error(`could not register search attributes on the test server: ${err.message}`); });
+    await testEnv.connection.operatorService
+      .addSearchAttributes({
+        namespace: testEnv.namespace ?? 'default',
+        searchAttributes: Object.fromEntries(
+          SEARCH_ATTRIBUTES.map((k) => [k.name, proto.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD]),
+        ),
+      })
+      .catch((err: Error) => {
+        throw new Error(`could not register search attributes on the test server: ${err.message}`);
+      });
   } else {
     connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS! });
     temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
@@ -72,7 +97,15 @@ export async function startTestEngine(optsOrEnv: TestEngineOptions | Record<stri
   let worker: Worker | null = null;
   let running: Promise<void> | null = null;
   const startWorker = async () => {
-    worker = await createWorker({ connection: nativeConnection, namespace: config.TEMPORAL_NAMESPACE, taskQueue: config.TEMPORAL_TASK_QUEUE, db, config, workflowBundlePath: inject('workflowBundlePath'), options: workerOptions });
+    worker = await createWorker({
+      connection: nativeConnection,
+      namespace: config.TEMPORAL_NAMESPACE,
+      taskQueue: config.TEMPORAL_TASK_QUEUE,
+      db,
+      config,
+      workflowBundlePath: inject('workflowBundlePath'),
+      options: workerOptions,
+    });
     running = worker.run();
   };
   const stopWorker = async () => {
@@ -91,17 +124,41 @@ export async function startTestEngine(optsOrEnv: TestEngineOptions | Record<stri
   const api: TestEngine['api'] = async (method, path, body, headers = {}) => {
     const res = await fetch(baseUrl + path, {
       method,
-      headers: { authorization: `Bearer ${token}`, ...(body !== undefined && !(body instanceof FormData) && typeof body !== 'string' ? { 'content-type': 'application/vnd.api+json' } : {}), ...headers },
-      body: body === undefined ? undefined : body instanceof FormData || typeof body === 'string' || Buffer.isBuffer(body) ? (body as BodyInit) : JSON.stringify(body),
+      headers: {
+        authorization: `Bearer ${token}`,
+        ...(body !== undefined && !(body instanceof FormData) && typeof body !== 'string'
+          ? { 'content-type': 'application/vnd.api+json' }
+          : {}),
+        ...headers,
+      },
+      body:
+        body === undefined
+          ? undefined
+          : body instanceof FormData || typeof body === 'string' || Buffer.isBuffer(body)
+            ? (body as BodyInit)
+            : JSON.stringify(body),
     });
     const text = await res.text();
     let parsed: unknown = text;
-    try { parsed = JSON.parse(text); } catch { /* not JSON */ }
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      /* not JSON */
+    }
     return { status: res.status, body: parsed, headers: res.headers };
   };
 
   return {
-    baseUrl, token, orgId, db, temporal, config, api, startWorker, stopWorker, testEnv,
+    baseUrl,
+    token,
+    orgId,
+    db,
+    temporal,
+    config,
+    api,
+    startWorker,
+    stopWorker,
+    testEnv,
     unit: new Unit(token, baseUrl),
     async newOrg() {
       const o = await createOrgWithToken(db, `other org ${randomUUID()}`);

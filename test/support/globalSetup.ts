@@ -13,7 +13,11 @@ import { freePort, startDevServer } from '../../src/platform/temporal/devServer'
 import { WORKFLOWS_PATH } from '../../src/engine/worker';
 
 declare module 'vitest' {
-  export interface ProvidedContext { temporalAddress: string; databaseUrl: string; workflowBundlePath: string }
+  export interface ProvidedContext {
+    temporalAddress: string;
+    databaseUrl: string;
+    workflowBundlePath: string;
+  }
 }
 
 export default async function setup(project: TestProject) {
@@ -51,7 +55,10 @@ export default async function setup(project: TestProject) {
   await migrate(db);
   await db.destroy();
 
-  const { code } = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: { info() {}, warn() {}, error: console.error, debug() {}, trace() {}, log() {} } as never });
+  const { code } = await bundleWorkflowCode({
+    workflowsPath: WORKFLOWS_PATH,
+    logger: { info() {}, warn() {}, error: console.error, debug() {}, trace() {}, log() {} } as never,
+  });
   const workflowBundlePath = join(mkdtempSync(join(tmpdir(), 'wf-bundle-')), 'workflows.js');
   writeFileSync(workflowBundlePath, code);
 

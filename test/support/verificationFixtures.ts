@@ -60,14 +60,17 @@ export const NO_FACE = 'documents/other/mindee__classification_default_sample.jp
 /** A card-like "ID": the portrait on the left of a light 856x540 canvas with a few dark bars for text. */
 export async function syntheticIdCard(portrait: Buffer): Promise<Buffer> {
   // 'contain': a non-square photo keeps the whole face (a 'cover' crop can cut it off).
-  const face = await sharp(portrait).resize(260, 260, { fit: 'contain', background: '#e4ebf2' }).flatten({ background: '#e4ebf2' }).toBuffer();
-  const bar = (w: number) => sharp({ create: { width: w, height: 18, channels: 3, background: '#333340' } }).png().toBuffer();
+  const face = await sharp(portrait)
+    .resize(260, 260, { fit: 'contain', background: '#e4ebf2' })
+    .flatten({ background: '#e4ebf2' })
+    .toBuffer();
+  const bar = (w: number) =>
+    sharp({ create: { width: w, height: 18, channels: 3, background: '#333340' } })
+      .png()
+      .toBuffer();
   const bars = await Promise.all([320, 260, 300, 200].map(bar));
   return sharp({ create: { width: 856, height: 540, channels: 3, background: '#e4ebf2' } })
-    .composite([
-      { input: face, left: 40, top: 140 },
-      ...bars.map((b, i) => ({ input: b, left: 340, top: 160 + i * 50 })),
-    ])
+    .composite([{ input: face, left: 40, top: 140 }, ...bars.map((b, i) => ({ input: b, left: 340, top: 160 + i * 50 }))])
     .jpeg({ quality: 90 })
     .toBuffer();
 }
@@ -76,7 +79,10 @@ export async function syntheticIdCard(portrait: Buffer): Promise<Buffer> {
 export async function twoFacesPhoto(): Promise<Buffer> {
   const [a, b] = await Promise.all(IMPOSTOR_PAIRS[0].map((f) => sharp(dataFile(f)).toBuffer()));
   return sharp({ create: { width: 500, height: 250, channels: 3, background: '#808080' } })
-    .composite([{ input: a, left: 0, top: 0 }, { input: b, left: 250, top: 0 }])
+    .composite([
+      { input: a, left: 0, top: 0 },
+      { input: b, left: 250, top: 0 },
+    ])
     .jpeg({ quality: 92 })
     .toBuffer();
 }

@@ -3,7 +3,13 @@
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-export interface ReceivedRequest { method: string; path: string; headers: IncomingHttpHeaders; body: string; status: number }
+export interface ReceivedRequest {
+  method: string;
+  path: string;
+  headers: IncomingHttpHeaders;
+  body: string;
+  status: number;
+}
 
 export interface WebhookReceiver {
   url: string;
@@ -15,7 +21,9 @@ export interface WebhookReceiver {
   close(): Promise<void>;
 }
 
-export async function startWebhookReceiver(opts: { failFirst?: number; failStatus?: number; /** answer this late */ delayMs?: number } = {}): Promise<WebhookReceiver> {
+export async function startWebhookReceiver(
+  opts: { failFirst?: number; failStatus?: number; /** answer this late */ delayMs?: number } = {},
+): Promise<WebhookReceiver> {
   const requests: ReceivedRequest[] = [];
   const waiters = new Set<() => void>();
   let failuresLeft = opts.failFirst ?? 0;
@@ -25,10 +33,19 @@ export async function startWebhookReceiver(opts: { failFirst?: number; failStatu
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const status = failuresLeft > 0 ? (failuresLeft--, opts.failStatus ?? 500) : 200;
-      requests.push({ method: req.method ?? '', path: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks).toString('utf8'), status });
+      requests.push({
+        method: req.method ?? '',
+        path: req.url ?? '',
+        headers: req.headers,
+        body: Buffer.concat(chunks).toString('utf8'),
+        status,
+      });
       for (const w of waiters) w();
-      const answer = () => { if (!res.destroyed) res.writeHead(status, { 'content-type': 'text/plain' }).end(status === 200 ? 'ok' : 'try again'); };
-      if (opts.delayMs) setTimeout(answer, opts.delayMs).unref(); else answer();
+      const answer = () => {
+        if (!res.destroyed) res.writeHead(status, { 'content-type': 'text/plain' }).end(status === 200 ? 'ok' : 'try again');
+      };
+      if (opts.delayMs) setTimeout(answer, opts.delayMs).unref();
+      else answer();
     });
   });
   server.listen(0, '127.0.0.1');
@@ -43,9 +60,14 @@ export async function startWebhookReceiver(opts: { failFirst?: number; failStatu
       return new Promise((resolve, reject) => {
         const check = () => {
           if (requests.length < count) return;
-          waiters.delete(check); clearTimeout(timer); resolve(requests.slice());
+          waiters.delete(check);
+          clearTimeout(timer);
+          resolve(requests.slice());
         };
-        const timer = setTimeout(() => { waiters.delete(check); reject(new Error(`expected ${count} webhook request(s), got ${requests.length}`)); }, timeoutMs);
+        const timer = setTimeout(() => {
+          waiters.delete(check);
+          reject(new Error(`expected ${count} webhook request(s), got ${requests.length}`));
+        }, timeoutMs);
         waiters.add(check);
         check();
       });

@@ -43,7 +43,16 @@ describe.skipIf(!existsSync(DOCS))('analyseDocument on sample images', () => {
     for (const f of WITH_TRUTH) {
       const got = results.get(f)!.mrz!;
       const want = parseMrz(truth.get(f)!.split('|'), TODAY)!;
-      for (const k of ['documentCode', 'issuingCountry', 'documentNumber', 'nationality', 'dateOfBirth', 'sex', 'expirationDate', 'givenNames'] as const) {
+      for (const k of [
+        'documentCode',
+        'issuingCountry',
+        'documentNumber',
+        'nationality',
+        'dateOfBirth',
+        'sex',
+        'expirationDate',
+        'givenNames',
+      ] as const) {
         expect(got[k], `${f} ${k}`).toBe(want[k]);
       }
     }

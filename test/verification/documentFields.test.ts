@@ -12,14 +12,37 @@ const TODAY = new Date('2025-06-01T00:00:00Z');
 
 // OCR output of the Florida sample licence (usdl-samples__Florida.jpg), as read by PP-OCRv4.
 const FLORIDA_OCR = [
-  'Florida', 'sunshineState', 'DRIVERLICENSECLASSE', 'S514-172-80-844-0', 'JOE', 'SAMPLE', '921GETAWAYLANE',
-  'TALLAHASSEE,FL32317', 'DOB:08-16-1960SEX:M', 'ISSUED:02-01-2013HGT:5-08', 'EXPIRES:07-10-2021', 'REST:BF',
-  'ENDORSE:P', 'REPLACED:08-16-2003',
+  'Florida',
+  'sunshineState',
+  'DRIVERLICENSECLASSE',
+  'S514-172-80-844-0',
+  'JOE',
+  'SAMPLE',
+  '921GETAWAYLANE',
+  'TALLAHASSEE,FL32317',
+  'DOB:08-16-1960SEX:M',
+  'ISSUED:02-01-2013HGT:5-08',
+  'EXPIRES:07-10-2021',
+  'REST:BF',
+  'ENDORSE:P',
+  'REPLACED:08-16-2003',
 ];
 // AAMVA numbered fields (North Carolina sample ID card).
 const NC_OCR = [
-  'NORTH CAROLINA', 'IDENTIFICATION', 'CARD', '4dIDN', '300038099904', 'DOB', '06/17/1975', '4bEXP', '06/17/2025',
-  '1DOE', '2JEFFERYJAMES', '81100NEWBERNAVE', 'RALEIGH.NC27697-0002', '4aISs02/13/2017',
+  'NORTH CAROLINA',
+  'IDENTIFICATION',
+  'CARD',
+  '4dIDN',
+  '300038099904',
+  'DOB',
+  '06/17/1975',
+  '4bEXP',
+  '06/17/2025',
+  '1DOE',
+  '2JEFFERYJAMES',
+  '81100NEWBERNAVE',
+  'RALEIGH.NC27697-0002',
+  '4aISs02/13/2017',
 ];
 
 describe('dates in OCR text', () => {
@@ -82,7 +105,10 @@ describe('compareExpectedPerson', () => {
   });
 
   it('does not match a different person', () => {
-    const c = compareExpectedPerson({ fullName: 'John Smith', dateOfBirth: '1974-08-12' }, { fullName: 'ANNA MARIA ERIKSSON', dateOfBirth: '1974-08-12' });
+    const c = compareExpectedPerson(
+      { fullName: 'John Smith', dateOfBirth: '1974-08-12' },
+      { fullName: 'ANNA MARIA ERIKSSON', dateOfBirth: '1974-08-12' },
+    );
     expect(c.nameSimilarity).toBeLessThan(0.5);
     expect(c.matches).toBe(false);
     // Same surname only is not enough.
@@ -90,7 +116,10 @@ describe('compareExpectedPerson', () => {
   });
 
   it('a different date of birth fails the comparison even when the name matches', () => {
-    const c = compareExpectedPerson({ fullName: 'Anna Maria Eriksson', dateOfBirth: '1974-08-13' }, { fullName: 'ANNA MARIA ERIKSSON', dateOfBirth: '1974-08-12' });
+    const c = compareExpectedPerson(
+      { fullName: 'Anna Maria Eriksson', dateOfBirth: '1974-08-13' },
+      { fullName: 'ANNA MARIA ERIKSSON', dateOfBirth: '1974-08-12' },
+    );
     expect(c).toMatchObject({ nameMatches: true, dateOfBirthMatches: false, matches: false });
   });
 });

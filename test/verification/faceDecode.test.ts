@@ -39,7 +39,9 @@ describe('decodeImage', () => {
   });
 
   it('flattens transparency: a PNG with alpha still yields 3 channels', async () => {
-    const png = await sharp({ create: { width: 40, height: 30, channels: 4, background: { r: 255, g: 0, b: 0, alpha: 0.5 } } }).png().toBuffer();
+    const png = await sharp({ create: { width: 40, height: 30, channels: 4, background: { r: 255, g: 0, b: 0, alpha: 0.5 } } })
+      .png()
+      .toBuffer();
     const img = await decodeImage(png);
     expect(img.format).toBe('png');
     expect(img.data.length).toBe(40 * 30 * 3);
@@ -55,7 +57,9 @@ describe('decodeImage', () => {
   });
 
   it('refuses text posing as a JPEG', async () => {
-    expect((await decodeError(Buffer.from('this is not a photo, just text in a file named selfie.jpg'))).code).toBe('image_format_unsupported');
+    expect((await decodeError(Buffer.from('this is not a photo, just text in a file named selfie.jpg'))).code).toBe(
+      'image_format_unsupported',
+    );
   });
 
   it('refuses formats it does not accept (GIF, SVG)', async () => {

@@ -9,7 +9,11 @@ import { detectFaces } from '../../src/verification/face/detection';
 import { LIVENESS_THRESHOLD, livenessCropBox, livenessScore, manipulationSignals } from '../../src/verification/face/liveness';
 
 const DATA = fileURLToPath(new URL('../../../shared/data/', import.meta.url));
-const rows = readFileSync(`${DATA}liveness/MANIFEST.tsv`, 'utf8').trim().split('\n').slice(1).map((l) => l.split('\t'))
+const rows = readFileSync(`${DATA}liveness/MANIFEST.tsv`, 'utf8')
+  .trim()
+  .split('\n')
+  .slice(1)
+  .map((l) => l.split('\t'))
   .map((r) => ({ file: r[0], label: r[1], attackType: r[6] }));
 
 describe('liveness on the dev set', () => {
@@ -62,7 +66,13 @@ describe('liveness helpers', () => {
   });
 
   it('flags screenshot-like uploads: an exact screen resolution and no EXIF', () => {
-    expect(manipulationSignals({ originalWidth: 1170, originalHeight: 2532, hasExif: false })).toEqual({ screenResolution: true, noExif: true });
-    expect(manipulationSignals({ originalWidth: 3024, originalHeight: 4032, hasExif: true })).toEqual({ screenResolution: false, noExif: false });
+    expect(manipulationSignals({ originalWidth: 1170, originalHeight: 2532, hasExif: false })).toEqual({
+      screenResolution: true,
+      noExif: true,
+    });
+    expect(manipulationSignals({ originalWidth: 3024, originalHeight: 4032, hasExif: true })).toEqual({
+      screenResolution: false,
+      noExif: false,
+    });
   });
 });

@@ -10,8 +10,12 @@ import { FACE_MATCH_THRESHOLD, matchConfidence, matchFaces } from '../../src/ver
 import { alignFace, ARCFACE_REFERENCE, similarityTransform, type Point } from '../../src/verification/face/alignment';
 
 const DATA = fileURLToPath(new URL('../../../shared/data/', import.meta.url));
-const pairs = readFileSync(`${DATA}faces/pairs.tsv`, 'utf8').trim().split('\n').slice(1)
-  .map((l) => l.split('\t')).filter((r) => r[3] === 'lfw-pairsDevTrain')
+const pairs = readFileSync(`${DATA}faces/pairs.tsv`, 'utf8')
+  .trim()
+  .split('\n')
+  .slice(1)
+  .map((l) => l.split('\t'))
+  .filter((r) => r[3] === 'lfw-pairsDevTrain')
   .map(([a, b, label]) => ({ a, b, same: label === 'same' }));
 const every15th = <T>(xs: T[]) => xs.filter((_, i) => i % 15 === 0).slice(0, 20);
 const GENUINE = every15th(pairs.filter((p) => p.same));
@@ -53,7 +57,8 @@ describe('face match on LFW pairs', () => {
     expect(matchConfidence(-1)).toBeLessThan(0.001);
     expect(matchConfidence(1)).toBeGreaterThan(0.999);
     expect(matchConfidence(0.5)).toBeGreaterThan(matchConfidence(0.3));
-    const medG = [...scores.genuine].sort((a, b) => a - b)[10], medI = [...scores.impostor].sort((a, b) => a - b)[10];
+    const medG = [...scores.genuine].sort((a, b) => a - b)[10],
+      medI = [...scores.impostor].sort((a, b) => a - b)[10];
     expect(matchConfidence(medG)).toBeGreaterThan(0.95);
     expect(matchConfidence(medI)).toBeLessThan(0.05);
   });
@@ -67,8 +72,12 @@ describe('face match on LFW pairs', () => {
 
 describe('alignment', () => {
   it('the similarity transform maps the reference points onto themselves after a rotation + scale + shift', () => {
-    const angle = 0.3, s = 2.5;
-    const moved: Point[] = ARCFACE_REFERENCE.map(([x, y]) => [s * (Math.cos(angle) * x - Math.sin(angle) * y) + 40, s * (Math.sin(angle) * x + Math.cos(angle) * y) + 7]);
+    const angle = 0.3,
+      s = 2.5;
+    const moved: Point[] = ARCFACE_REFERENCE.map(([x, y]) => [
+      s * (Math.cos(angle) * x - Math.sin(angle) * y) + 40,
+      s * (Math.sin(angle) * x + Math.cos(angle) * y) + 7,
+    ]);
     const [a, b, tx, c, d, ty] = similarityTransform(moved, ARCFACE_REFERENCE);
     moved.forEach(([x, y], i) => {
       expect(a * x + b * y + tx).toBeCloseTo(ARCFACE_REFERENCE[i][0], 6);
@@ -78,7 +87,10 @@ describe('alignment', () => {
 
   it('produces a 112x112 RGB face', () => {
     const img = { data: Buffer.alloc(200 * 200 * 3, 128), width: 200, height: 200 };
-    const { pixels, size } = alignFace(img, ARCFACE_REFERENCE.map(([x, y]) => [x + 40, y + 40] as Point));
+    const { pixels, size } = alignFace(
+      img,
+      ARCFACE_REFERENCE.map(([x, y]) => [x + 40, y + 40] as Point),
+    );
     expect(size).toBe(112);
     expect(pixels.length).toBe(112 * 112 * 3);
     expect(pixels[0]).toBeCloseTo(128);

@@ -31,11 +31,14 @@ describe('analyseFace on a selfie', () => {
     expect(r.quality.issues).toEqual([]);
     expect(r.liveness?.score).toBeGreaterThan(0.5);
     expect(r.liveness?.faceHash).toMatch(/^[0-9a-f]{16}$/);
-    for (const k of ['decode', 'detect', 'landmarks', 'align', 'embed', 'liveness', 'quality', 'total'] as const) expect(r.timings[k]).toBeTypeOf('number');
+    for (const k of ['decode', 'detect', 'landmarks', 'align', 'embed', 'liveness', 'quality', 'total'] as const)
+      expect(r.timings[k]).toBeTypeOf('number');
   });
 
   it('an image with no face reports no_face (a flat grey picture)', async () => {
-    const grey = await sharp({ create: { width: 640, height: 480, channels: 3, background: '#808080' } }).jpeg().toBuffer();
+    const grey = await sharp({ create: { width: 640, height: 480, channels: 3, background: '#808080' } })
+      .jpeg()
+      .toBuffer();
     const r = await analyseFaceBytes(grey, { role: 'selfie' });
     expect(r.outcome).toBe('no_face');
     expect(r.faces).toBe(0);
@@ -44,7 +47,12 @@ describe('analyseFace on a selfie', () => {
   it('two people side by side are reported as multiple_faces, with both boxes', async () => {
     const [a, b] = await Promise.all([TIGER, EMMIT].map((f) => sharp(read(f)).toBuffer()));
     const both = await sharp({ create: { width: 500, height: 250, channels: 3, background: '#fff' } })
-      .composite([{ input: a, left: 0, top: 0 }, { input: b, left: 250, top: 0 }]).jpeg().toBuffer();
+      .composite([
+        { input: a, left: 0, top: 0 },
+        { input: b, left: 250, top: 0 },
+      ])
+      .jpeg()
+      .toBuffer();
     const r = await analyseFaceBytes(both, { role: 'selfie' });
     expect(r.outcome).toBe('multiple_faces');
     expect(r.faces).toBe(2);
@@ -56,13 +64,15 @@ describe('analyseFace on a selfie', () => {
   it('a face far from the camera is face_too_small', async () => {
     const small = await sharp(read(TIGER)).extract({ left: 55, top: 55, width: 140, height: 140 }).resize(45, 45).toBuffer();
     const scene = await sharp({ create: { width: 640, height: 480, channels: 3, background: '#9a9a9a' } })
-      .composite([{ input: small, left: 300, top: 200 }]).jpeg().toBuffer();
+      .composite([{ input: small, left: 300, top: 200 }])
+      .jpeg()
+      .toBuffer();
     const r = await analyseFaceBytes(scene, { role: 'selfie' });
     expect(r.outcome).toBe('face_too_small');
     expect(r.quality.issues.map((i) => i.code)).toContain('face_too_small');
   });
 
-  it('the same selfie uploaded twice has the same face hash; another person\'s selfie does not', async () => {
+  it("the same selfie uploaded twice has the same face hash; another person's selfie does not", async () => {
     const { hashDistance } = await import('../../src/verification/face/liveness');
     const t1 = await analyseFaceBytes(read(TIGER), { role: 'selfie' });
     const t2 = await analyseFaceBytes(await sharp(read(TIGER)).jpeg({ quality: 70 }).toBuffer(), { role: 'selfie' });
@@ -75,7 +85,11 @@ describe('analyseFace on a selfie', () => {
 
 describe('analyseFace on a document', () => {
   it('the back of an ID card, which has no portrait, reports no_face', async () => {
-    for (const f of ['national_id/passporteye__100_id-che.jpg', 'residence_permit/passporteye__100_id-usa.jpg', 'national_id/passporteye__77_card-cmw.png']) {
+    for (const f of [
+      'national_id/passporteye__100_id-che.jpg',
+      'residence_permit/passporteye__100_id-usa.jpg',
+      'national_id/passporteye__77_card-cmw.png',
+    ]) {
       const r = await analyseFaceBytes(read(`documents/${f}`), { role: 'document' });
       expect(r.outcome, f).toBe('no_face');
     }
@@ -92,7 +106,11 @@ describe('analyseFace on a document', () => {
   });
 
   it('finds the portrait on every passport data page in the dev set that has one', async () => {
-    const rows = readFileSync(`${DATA}documents/MANIFEST.tsv`, 'utf8').trim().split('\n').slice(1).map((l) => l.split('\t'));
+    const rows = readFileSync(`${DATA}documents/MANIFEST.tsv`, 'utf8')
+      .trim()
+      .split('\n')
+      .slice(1)
+      .map((l) => l.split('\t'));
     const passports = rows.filter((r) => r[1] === 'passport' && (r[8] === 'real' || r[8] === 'real-small')).map((r) => r[0]);
     expect(passports.length).toBeGreaterThan(15);
     for (const f of passports) {

@@ -9,11 +9,18 @@ import { detectFaces } from '../../src/verification/face/detection';
 import { assessImageQuality, type QualityIssueCode } from '../../src/verification/face/quality';
 
 const DATA = fileURLToPath(new URL('../../../shared/data/', import.meta.url));
-const lfw = readFileSync(`${DATA}faces/MANIFEST.tsv`, 'utf8').trim().split('\n').slice(1).map((l) => `${DATA}faces/${l.split('\t')[0]}`);
+const lfw = readFileSync(`${DATA}faces/MANIFEST.tsv`, 'utf8')
+  .trim()
+  .split('\n')
+  .slice(1)
+  .map((l) => `${DATA}faces/${l.split('\t')[0]}`);
 /** 12 LFW photos spread over the alphabet, not hand-picked. */
 const SAMPLE = lfw.filter((_, i) => i % Math.floor(lfw.length / 12) === 0).slice(0, 12);
-const DOCS = ['passport/passporteye__100_pass-bdr.jpg', 'driver_license/usdl-samples__California_s.jpg', 'national_id/mindee__idcard_fr_new_sample.jpg']
-  .map((f) => `${DATA}documents/${f}`);
+const DOCS = [
+  'passport/passporteye__100_pass-bdr.jpg',
+  'driver_license/usdl-samples__California_s.jpg',
+  'national_id/mindee__idcard_fr_new_sample.jpg',
+].map((f) => `${DATA}documents/${f}`);
 
 async function issuesOf(bytes: Buffer, role: 'selfie' | 'document' = 'selfie'): Promise<QualityIssueCode[]> {
   const img = await decodeImage(bytes);
@@ -24,7 +31,10 @@ async function issuesOf(bytes: Buffer, role: 'selfie' | 'document' = 'selfie'): 
 }
 const blurred = async (b: Buffer) => {
   const { width = 250, height = 250 } = await sharp(b).metadata();
-  return sharp(b).blur((3 * Math.max(width, height)) / 250).jpeg().toBuffer();
+  return sharp(b)
+    .blur((3 * Math.max(width, height)) / 250)
+    .jpeg()
+    .toBuffer();
 };
 
 describe('image quality', () => {
@@ -60,6 +70,7 @@ describe('image quality', () => {
     const [face] = await detectFaces(img);
     const { measurements: m } = assessImageQuality(img, { faceBox: face.box });
     expect(m).toMatchObject({ width: 250, height: 250 });
-    for (const k of ['brightness', 'highlights', 'blur', 'sharpness', 'faceBrightness', 'faceBlur', 'faceSize'] as const) expect(m[k]).toBeTypeOf('number');
+    for (const k of ['brightness', 'highlights', 'blur', 'sharpness', 'faceBrightness', 'faceBlur', 'faceSize'] as const)
+      expect(m[k]).toBeTypeOf('number');
   });
 });

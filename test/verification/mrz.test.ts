@@ -45,7 +45,14 @@ describe('parseMrz', () => {
 
   it('a TD1 identity card MRZ (3 x 30) is parsed with its composite check digit', () => {
     const r = parseMrz(TD1, TODAY)!;
-    expect(r).toMatchObject({ format: 'TD1', documentCode: 'I', documentNumber: 'D23145890', dateOfBirth: '1974-08-12', surname: 'ERIKSSON', valid: true });
+    expect(r).toMatchObject({
+      format: 'TD1',
+      documentCode: 'I',
+      documentNumber: 'D23145890',
+      dateOfBirth: '1974-08-12',
+      surname: 'ERIKSSON',
+      valid: true,
+    });
     expect(r.checkDigits.composite).toBe(true);
   });
 
@@ -107,8 +114,14 @@ describe('parseMrz', () => {
     const l2 = body + checkDigit(l1 + body);
     const r = parseMrz([l1, l2], TODAY)!;
     expect(r).toMatchObject({
-      format: 'FR-CNI', surname: 'BERTHIER', givenNames: 'CORINNE', documentNumber: '880692310285',
-      dateOfBirth: '1965-12-06', sex: 'F', expirationDate: null, valid: true,
+      format: 'FR-CNI',
+      surname: 'BERTHIER',
+      givenNames: 'CORINNE',
+      documentNumber: '880692310285',
+      dateOfBirth: '1965-12-06',
+      sex: 'F',
+      expirationDate: null,
+      valid: true,
     });
     expect(parseMrz([l1, body + ((checkDigit(l1 + body) + 1) % 10)], TODAY)!.checkDigits.composite).toBe(false);
   });
@@ -142,7 +155,14 @@ describe('findMrz in OCR output', () => {
       { text: 'ZE000509<90AN8501019F2301147<<<<<<<<<<<<<<08', box: { x: 33, y: 269, width: 406, height: 15 } },
     ];
     const r = findMrz(lines, TODAY)!;
-    expect(r).toMatchObject({ format: 'TD3', surname: 'MARTIN', givenNames: 'SARAH', documentNumber: 'ZE000509', nationality: 'CAN', valid: true });
+    expect(r).toMatchObject({
+      format: 'TD3',
+      surname: 'MARTIN',
+      givenNames: 'SARAH',
+      documentNumber: 'ZE000509',
+      nationality: 'CAN',
+      valid: true,
+    });
   });
 
   it('finds the lines in reverse order (photo upside down / rotated reading order)', () => {
@@ -170,7 +190,11 @@ describe('findMrz in OCR output', () => {
 
 describe.skipIf(!existsSync(DOCS))('ground-truth MRZ of the sample set (MANIFEST.tsv mrz_text)', () => {
   const rows = existsSync(DOCS)
-    ? readFileSync(`${DOCS}/MANIFEST.tsv`, 'utf8').trim().split('\n').slice(1).map((l) => l.split('\t'))
+    ? readFileSync(`${DOCS}/MANIFEST.tsv`, 'utf8')
+        .trim()
+        .split('\n')
+        .slice(1)
+        .map((l) => l.split('\t'))
     : [];
   const withMrz = rows.filter((r) => r[10]);
 

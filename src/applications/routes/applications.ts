@@ -1,7 +1,14 @@
 // /applications: create (starts the application workflow), get, list, cancel and review.
 import { Router } from 'express';
 import {
-  applicationStatus, deletePendingApplication, documentRefsOfApplications, getAggregate, insertApplication, listApplications, personsOfApplications, type ApplicationAggregate,
+  applicationStatus,
+  deletePendingApplication,
+  documentRefsOfApplications,
+  getAggregate,
+  insertApplication,
+  listApplications,
+  personsOfApplications,
+  type ApplicationAggregate,
 } from '../repository';
 import { newApplication } from './newApplication';
 import { answeredInHttp } from './workflowRequests';
@@ -13,7 +20,13 @@ import { APPLICATION_TYPES, isTerminal } from '../domain';
 import { cancelUpdate, reviewUpdate } from '../messages';
 import { ApiError, conflict, notFound, parseOr400, ValidationError } from '../../platform/http/errors';
 import { pageParams, route, sendDocument } from '../../platform/http/jsonApi';
-import { CancelApplicationRequest, CreateApplicationRequest, ListApplicationsQuery, parseBody, ReviewApplicationRequest } from '../schemas/applications';
+import {
+  CancelApplicationRequest,
+  CreateApplicationRequest,
+  ListApplicationsQuery,
+  parseBody,
+  ReviewApplicationRequest,
+} from '../schemas/applications';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -41,96 +54,170 @@ async function mustGet(deps: EngineDeps, orgId: string, id: string): Promise<App
 
 function requireDocument(body: unknown) {
   if (!body || typeof body !== 'object' || Array.isArray(body)) {
-    throw new ValidationError([{ status: '400', title: 'Bad Request', detail: 'the body must be a JSON:API document: {"data": {"type": …, "attributes": {…}}}', code: 'invalid_body', source: { pointer: '' } }]);
+    throw new ValidationError([
+      {
+        status: '400',
+        title: 'Bad Request',
+        detail: 'the body must be a JSON:API document: {"data": {"type": …, "attributes": {…}}}',
+        code: 'invalid_body',
+        source: { pointer: '' },
+      },
+    ]);
   }
 }
 
 export function applicationRoutes(deps: EngineDeps): Router {
   const router = Router();
 
-  router.post('/applications', route(async (req, res) => {
-    requireDocument(req.body);
-    const type = (req.body as { data?: { type?: unknown } }).data?.type;
-    if (!APPLICATION_TYPES.includes(type as never)) {
-      throw new ValidationError([{ status: '400', title: 'Bad Request', code: 'invalid_field', source: { pointer: '/data/type' },
-        detail: `data.type: must be one of ${APPLICATION_TYPES.join(', ')}${type === undefined ? '' : ` (got ${JSON.stringify(type)})`}` }]);
-    }
-    const body = parseBody(CreateApplicationRequest, req.body);
-    const inserted = await insertApplication(deps.db, req.orgId, newApplication(body.data));
-    if (inserted.kind === 'conflict') {
-      throw conflict(`idempotencyKey ${JSON.stringify(body.data.attributes.idempotencyKey)} was already used for application ${inserted.application.id} with a different request`, 'idempotency_key_reused');
-    }
-    // A repeated request for an application its workflow has already evaluated: nothing to start.
-    let started: 'evaluated' | 'started' = 'evaluated';
-    if (inserted.kind === 'created' || inserted.application.status === 'Pending') {
-      try {
-        started = await startApplicationWorkflow(deps, inserted.application);
-      } catch (err) {
-        log.error('could not start the application workflow', { applicationId: inserted.application.id, error: (err as Error).message });
-        if (!inserted.application.idempotency_key && !(err instanceof WorkflowStartUnknown)) {
-          // Without a key the client cannot retry this very application: leave nothing behind
-          // (only while it is still Pending, i.e. no workflow got to evaluate it).
-          await deletePendingApplication(deps.db, inserted.application.id).catch(() => undefined);
+  router.post(
+    '/applications',
+    route(async (req, res) => {
+      requireDocument(req.body);
+      const type = (req.body as { data?: { type?: unknown } }).data?.type;
+      if (!APPLICATION_TYPES.includes(type as never)) {
+        throw new ValidationError([
+          {
+            status: '400',
+            title: 'Bad Request',
+            code: 'invalid_field',
+            source: { pointer: '/data/type' },
+            detail: `data.type: must be one of ${APPLICATION_TYPES.join(', ')}${type === undefined ? '' : ` (got ${JSON.stringify(type)})`}`,
+          },
+        ]);
+      }
+      const body = parseBody(CreateApplicationRequest, req.body);
+      const inserted = await insertApplication(deps.db, req.orgId, newApplication(body.data));
+      if (inserted.kind === 'conflict') {
+        throw conflict(
+          `idempotencyKey ${JSON.stringify(body.data.attributes.idempotencyKey)} was already used for application ${inserted.application.id} with a different request`,
+          'idempotency_key_reused',
+        );
+      }
+      // A repeated request for an application its workflow has already evaluated: nothing to start.
+      let started: 'evaluated' | 'started' = 'evaluated';
+      if (inserted.kind === 'created' || inserted.application.status === 'Pending') {
+        try {
+          started = await startApplicationWorkflow(deps, inserted.application);
+        } catch (err) {
+          log.error('could not start the application workflow', { applicationId: inserted.application.id, error: (err as Error).message });
+          if (!inserted.application.idempotency_key && !(err instanceof WorkflowStartUnknown)) {
+            // Without a key the client cannot retry this very application: leave nothing behind
+            // (only while it is still Pending, i.e. no workflow got to evaluate it).
+            await deletePendingApplication(deps.db, inserted.application.id).catch(() => undefined);
+          }
+          throw new ApiError(
+            503,
+            'Service Unavailable',
+            'the application could not be started; retry the request (with the same idempotencyKey)',
+            { code: 'workflow_start_failed' },
+          );
         }
-        throw new ApiError(503, 'Service Unavailable', 'the application could not be started; retry the request (with the same idempotencyKey)', { code: 'workflow_start_failed' });
       }
-    }
-    const agg = started === 'evaluated'
-      ? await mustGet(deps, req.orgId, inserted.application.id)
-      : await afterEvaluation(deps, req.orgId, inserted.application.id);
-    sendDocument(res, inserted.kind === 'created' ? 201 : 200, applicationDocument(agg));
-  }));
+      const agg =
+        started === 'evaluated'
+          ? await mustGet(deps, req.orgId, inserted.application.id)
+          : await afterEvaluation(deps, req.orgId, inserted.application.id);
+      sendDocument(res, inserted.kind === 'created' ? 201 : 200, applicationDocument(agg));
+    }),
+  );
 
-  router.get('/applications', route(async (req, res) => {
-    const q = parseOr400(ListApplicationsQuery, req.query, '', 'parameter');
-    const { limit, offset } = pageParams(req.query);
-    const s = q.filter?.status;
-    const statuses = s === undefined ? undefined : typeof s === 'string' ? [s] : Array.isArray(s) ? s : Object.values(s);
-    let tags: Record<string, string | null> | undefined;
-    if (q.filter?.tags) {
-      try { tags = JSON.parse(q.filter.tags); } catch { /* reported below */ }
-      if (!tags || typeof tags !== 'object' || Array.isArray(tags) || Object.values(tags).some((v) => v !== null && typeof v !== 'string')) {
-        throw new ApiError(400, 'Bad Request', 'filter[tags] must be a JSON object of string values, e.g. {"key":"value"}', { code: 'invalid_parameter', source: { parameter: 'filter[tags]' } });
+  router.get(
+    '/applications',
+    route(async (req, res) => {
+      const q = parseOr400(ListApplicationsQuery, req.query, '', 'parameter');
+      const { limit, offset } = pageParams(req.query);
+      const s = q.filter?.status;
+      const statuses = s === undefined ? undefined : typeof s === 'string' ? [s] : Array.isArray(s) ? s : Object.values(s);
+      let tags: Record<string, string | null> | undefined;
+      if (q.filter?.tags) {
+        try {
+          tags = JSON.parse(q.filter.tags);
+        } catch {
+          /* reported below */
+        }
+        if (
+          !tags ||
+          typeof tags !== 'object' ||
+          Array.isArray(tags) ||
+          Object.values(tags).some((v) => v !== null && typeof v !== 'string')
+        ) {
+          throw new ApiError(400, 'Bad Request', 'filter[tags] must be a JSON object of string values, e.g. {"key":"value"}', {
+            code: 'invalid_parameter',
+            source: { parameter: 'filter[tags]' },
+          });
+        }
       }
-    }
-    const { rows, total } = await listApplications(deps.db, req.orgId, { statuses, email: q.filter?.email, query: q.filter?.query, tags, sort: q.sort ?? '-createdAt', limit, offset });
-    const ids = rows.map((r) => r.id);
-    const [persons, docs] = await Promise.all([personsOfApplications(deps.db, req.orgId, ids), documentRefsOfApplications(deps.db, req.orgId, ids)]);
-    sendDocument(res, 200, {
-      data: rows.map((r) => serializeApplication(r, persons.filter((p) => String(p.application_id) === r.id), docs.filter((d) => String(d.application_id) === r.id).map((d) => d.id))),
-      meta: { pagination: { total, limit, offset } },
-    });
-  }));
+      const { rows, total } = await listApplications(deps.db, req.orgId, {
+        statuses,
+        email: q.filter?.email,
+        query: q.filter?.query,
+        tags,
+        sort: q.sort ?? '-createdAt',
+        limit,
+        offset,
+      });
+      const ids = rows.map((r) => r.id);
+      const [persons, docs] = await Promise.all([
+        personsOfApplications(deps.db, req.orgId, ids),
+        documentRefsOfApplications(deps.db, req.orgId, ids),
+      ]);
+      sendDocument(res, 200, {
+        data: rows.map((r) =>
+          serializeApplication(
+            r,
+            persons.filter((p) => String(p.application_id) === r.id),
+            docs.filter((d) => String(d.application_id) === r.id).map((d) => d.id),
+          ),
+        ),
+        meta: { pagination: { total, limit, offset } },
+      });
+    }),
+  );
 
-  router.get('/applications/:applicationId', route(async (req, res) => {
-    sendDocument(res, 200, applicationDocument(await mustGet(deps, req.orgId, String(req.params.applicationId))));
-  }));
+  router.get(
+    '/applications/:applicationId',
+    route(async (req, res) => {
+      sendDocument(res, 200, applicationDocument(await mustGet(deps, req.orgId, String(req.params.applicationId))));
+    }),
+  );
 
-  router.post('/applications/:applicationId/cancel', route(async (req, res) => {
-    const id = String(req.params.applicationId);
-    requireDocument(req.body);
-    const body = parseBody(CancelApplicationRequest, req.body);
-    const agg = await mustGet(deps, req.orgId, id);
-    if (isTerminal(agg.application.status)) {
-      throw conflict(`application ${id} is already ${agg.application.status}; only Pending, AwaitingDocuments or PendingReview applications can be canceled`, 'invalid_state');
-    }
-    const out = await answeredInHttp(executeApplicationUpdate(deps, id, cancelUpdate, [{ reason: body.data.attributes.reason }]));
-    if (!out.ok) throw conflict(out.error ?? `application ${id} is ${out.status}`, 'invalid_state');
-    sendDocument(res, 200, applicationDocument(await mustGet(deps, req.orgId, id)));
-  }));
+  router.post(
+    '/applications/:applicationId/cancel',
+    route(async (req, res) => {
+      const id = String(req.params.applicationId);
+      requireDocument(req.body);
+      const body = parseBody(CancelApplicationRequest, req.body);
+      const agg = await mustGet(deps, req.orgId, id);
+      if (isTerminal(agg.application.status)) {
+        throw conflict(
+          `application ${id} is already ${agg.application.status}; only Pending, AwaitingDocuments or PendingReview applications can be canceled`,
+          'invalid_state',
+        );
+      }
+      const out = await answeredInHttp(executeApplicationUpdate(deps, id, cancelUpdate, [{ reason: body.data.attributes.reason }]));
+      if (!out.ok) throw conflict(out.error ?? `application ${id} is ${out.status}`, 'invalid_state');
+      sendDocument(res, 200, applicationDocument(await mustGet(deps, req.orgId, id)));
+    }),
+  );
 
-  router.post('/applications/:applicationId/review', route(async (req, res) => {
-    const id = String(req.params.applicationId);
-    requireDocument(req.body);
-    const body = parseBody(ReviewApplicationRequest, req.body);
-    const agg = await mustGet(deps, req.orgId, id);
-    if (agg.application.status !== 'PendingReview') {
-      throw conflict(`application ${id} is ${agg.application.status}; a review decision is only possible in PendingReview`, 'invalid_state');
-    }
-    const out = await answeredInHttp(executeApplicationUpdate(deps, id, reviewUpdate, [body.data.attributes]));
-    if (!out.ok) throw conflict(out.error ?? `application ${id} is ${out.status}`, 'invalid_state');
-    sendDocument(res, 200, applicationDocument(await mustGet(deps, req.orgId, id)));
-  }));
+  router.post(
+    '/applications/:applicationId/review',
+    route(async (req, res) => {
+      const id = String(req.params.applicationId);
+      requireDocument(req.body);
+      const body = parseBody(ReviewApplicationRequest, req.body);
+      const agg = await mustGet(deps, req.orgId, id);
+      if (agg.application.status !== 'PendingReview') {
+        throw conflict(
+          `application ${id} is ${agg.application.status}; a review decision is only possible in PendingReview`,
+          'invalid_state',
+        );
+      }
+      const out = await answeredInHttp(executeApplicationUpdate(deps, id, reviewUpdate, [body.data.attributes]));
+      if (!out.ok) throw conflict(out.error ?? `application ${id} is ${out.status}`, 'invalid_state');
+      sendDocument(res, 200, applicationDocument(await mustGet(deps, req.orgId, id)));
+    }),
+  );
 
   return router;
 }

@@ -3,7 +3,8 @@
 import type { ApplicationRow, DocumentRow, PersonRow } from '../repository';
 
 const iso = (d: unknown) => (d instanceof Date ? d : new Date(String(d))).toISOString();
-const mask = (v: unknown, keep = 4) => (typeof v === 'string' && v.length > 0 ? `${'*'.repeat(Math.max(0, v.length - keep))}${v.slice(-keep)}` : undefined);
+const mask = (v: unknown, keep = 4) =>
+  typeof v === 'string' && v.length > 0 ? `${'*'.repeat(Math.max(0, v.length - keep))}${v.slice(-keep)}` : undefined;
 
 const MESSAGES: Record<string, string> = {
   Pending: 'The application is being evaluated.',
@@ -35,7 +36,9 @@ export function serializeApplication(app: ApplicationRow, persons: PersonRow[], 
     typed = person;
   } else {
     const officer = personOut(attrs.officer as Record<string, unknown>, find('officer', 0));
-    const owners = ((attrs.beneficialOwners as Array<Record<string, unknown>>) ?? []).map((bo, i) => personOut(bo, find('beneficialOwner', i + 1)));
+    const owners = ((attrs.beneficialOwners as Array<Record<string, unknown>>) ?? []).map((bo, i) =>
+      personOut(bo, find('beneficialOwner', i + 1)),
+    );
     typed = { ...attrs, officer, beneficialOwners: owners };
   }
   return {
@@ -44,7 +47,8 @@ export function serializeApplication(app: ApplicationRow, persons: PersonRow[], 
     attributes: {
       ...typed,
       status: app.status,
-      message: app.decision_reason && ['Denied', 'Canceled', 'PendingReview'].includes(app.status) ? app.decision_reason : MESSAGES[app.status],
+      message:
+        app.decision_reason && ['Denied', 'Canceled', 'PendingReview'].includes(app.status) ? app.decision_reason : MESSAGES[app.status],
       createdAt: iso(app.created_at),
       updatedAt: iso(app.updated_at),
       archived: false,
@@ -81,7 +85,11 @@ export function serializeDocument(doc: DocumentRow, person: Pick<PersonRow, 'rol
 export function applicationDocument(agg: { application: ApplicationRow; persons: PersonRow[]; documents: DocumentRow[] }) {
   const byId = new Map(agg.persons.map((p) => [p.id, p]));
   return {
-    data: serializeApplication(agg.application, agg.persons, agg.documents.map((d) => d.id)),
+    data: serializeApplication(
+      agg.application,
+      agg.persons,
+      agg.documents.map((d) => d.id),
+    ),
     included: agg.documents.map((d) => serializeDocument(d, byId.get(String(d.person_id)))),
   };
 }

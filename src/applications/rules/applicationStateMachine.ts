@@ -66,20 +66,27 @@ export function refusalOf(name: TransitionName, status: ApplicationStatus): stri
 export function nextTransition(status: ApplicationStatus, trigger: ApplicationTrigger): TransitionDecision {
   const name: TransitionName = trigger.type;
   if (!allows(name, status)) return { kind: 'refused', error: refusalOf(name, status) };
-  const to = (next: ApplicationStatus, rest: Omit<Transition, 'name' | 'from' | 'to'> = {}): TransitionDecision =>
-    ({ kind: 'transition', transition: { name, from: status, to: next, ...rest } });
+  const to = (next: ApplicationStatus, rest: Omit<Transition, 'name' | 'from' | 'to'> = {}): TransitionDecision => ({
+    kind: 'transition',
+    transition: { name, from: status, to: next, ...rest },
+  });
   switch (trigger.type) {
     case 'documentsRequested':
       return to(aggregateStatus(trigger.persons));
     case 'documentRejected':
       return to('AwaitingDocuments', { reasonCode: trigger.reasonCode });
     case 'personSettled': {
-      if (trigger.status === 'Denied') return to('Denied', { reasonCode: trigger.reasonCode ?? 'Denied', deniedPersonId: trigger.personId });
+      if (trigger.status === 'Denied')
+        return to('Denied', { reasonCode: trigger.reasonCode ?? 'Denied', deniedPersonId: trigger.personId });
       const next = aggregateStatus(trigger.persons);
       return next === status ? { kind: 'unchanged' } : to(next);
     }
     case 'reviewed':
-      return to(trigger.decision, { reason: trigger.reason, reasonCode: trigger.decision === 'Approved' ? 'ManualReviewApproved' : 'ManualReviewDenied', decidedBy: trigger.reviewer });
+      return to(trigger.decision, {
+        reason: trigger.reason,
+        reasonCode: trigger.decision === 'Approved' ? 'ManualReviewApproved' : 'ManualReviewDenied',
+        decidedBy: trigger.reviewer,
+      });
     case 'canceled':
       return to('Canceled', { reason: trigger.reason, reasonCode: 'Canceled' });
     case 'deadlinePassed':

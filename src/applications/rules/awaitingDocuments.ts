@@ -3,7 +3,10 @@
 import type { ApplicationStatus } from '../domain';
 import type { ApplicationWorkflowInput } from '../messages';
 
-export interface AwaitingDocumentsTimer { at: number; kind: 'deadline' | 'reminder' }
+export interface AwaitingDocumentsTimer {
+  at: number;
+  kind: 'deadline' | 'reminder';
+}
 
 export function nextAwaitingDocumentsTimer(
   status: ApplicationStatus,
@@ -13,7 +16,8 @@ export function nextAwaitingDocumentsTimer(
 ): AwaitingDocumentsTimer | null {
   if (status !== 'AwaitingDocuments' || awaitingSince === null) return null;
   const deadlineAt = awaitingSince + input.awaitingDocumentsDeadlineMs;
-  const reminderAt = input.awaitingDocumentsReminderMs > 0 ? awaitingSince + (remindersSent + 1) * input.awaitingDocumentsReminderMs : Infinity;
+  const reminderAt =
+    input.awaitingDocumentsReminderMs > 0 ? awaitingSince + (remindersSent + 1) * input.awaitingDocumentsReminderMs : Infinity;
   return reminderAt < deadlineAt ? { at: reminderAt, kind: 'reminder' } : { at: deadlineAt, kind: 'deadline' };
 }
 
@@ -22,7 +26,12 @@ export const deadlineReason = (deadlineMs: number) => `the required documents we
 
 /** "30 days", "2 hours", "1.5 seconds": durations in reasons a person reads. */
 export function humanDuration(ms: number): string {
-  for (const [unit, size] of [['day', 86_400_000], ['hour', 3_600_000], ['minute', 60_000], ['second', 1000]] as const) {
+  for (const [unit, size] of [
+    ['day', 86_400_000],
+    ['hour', 3_600_000],
+    ['minute', 60_000],
+    ['second', 1000],
+  ] as const) {
     if (ms >= size && ms % size === 0) return `${ms / size} ${unit}${ms / size === 1 ? '' : 's'}`;
   }
   return ms >= 1000 ? `${(ms / 1000).toFixed(1)} seconds` : `${ms} ms`;

@@ -29,8 +29,7 @@ export interface ApplicationFacts {
 }
 
 export type EvaluationResult =
-  | { outcome: 'Continue' }
-  | { outcome: 'Denied' | 'PendingReview'; reasonCode: string; reason: string; personId?: string };
+  { outcome: 'Continue' } | { outcome: 'Denied' | 'PendingReview'; reasonCode: string; reason: string; personId?: string };
 
 /** Whole years between dateOfBirth and today (both YYYY-MM-DD). */
 export function ageOn(dateOfBirth: string, today: string): number {
@@ -39,19 +38,38 @@ export function ageOn(dateOfBirth: string, today: string): number {
   return ty - by - (tm < bm || (tm === bm && td < bd) ? 1 : 0);
 }
 
-export function evaluateApplicationRules(facts: ApplicationFacts, today: string, rules: EvaluationRules = DEFAULT_EVALUATION_RULES): EvaluationResult {
+export function evaluateApplicationRules(
+  facts: ApplicationFacts,
+  today: string,
+  rules: EvaluationRules = DEFAULT_EVALUATION_RULES,
+): EvaluationResult {
   for (const p of facts.persons) {
     const age = ageOn(p.dateOfBirth, today);
     if (age < rules.minimumAge) {
-      return { outcome: 'Denied', reasonCode: 'Underage', reason: `${p.label}: younger than ${rules.minimumAge} (age ${age})`, personId: p.personId };
+      return {
+        outcome: 'Denied',
+        reasonCode: 'Underage',
+        reason: `${p.label}: younger than ${rules.minimumAge} (age ${age})`,
+        personId: p.personId,
+      };
     }
   }
   if (facts.idTheftScore != null && facts.idTheftScore > rules.idTheftScoreDenyAbove) {
-    return { outcome: 'Denied', reasonCode: 'IdTheftScore', reason: `idTheftScore ${facts.idTheftScore} is above ${rules.idTheftScoreDenyAbove}` };
+    return {
+      outcome: 'Denied',
+      reasonCode: 'IdTheftScore',
+      reason: `idTheftScore ${facts.idTheftScore} is above ${rules.idTheftScoreDenyAbove}`,
+    };
   }
   if (rules.reviewDuplicateIdentity) {
     const dup = facts.persons.find((p) => p.hasDuplicateIdentity);
-    if (dup) return { outcome: 'PendingReview', reasonCode: 'DuplicateIdentity', reason: `${dup.label}: the same SSN or passport is on another open application`, personId: dup.personId };
+    if (dup)
+      return {
+        outcome: 'PendingReview',
+        reasonCode: 'DuplicateIdentity',
+        reason: `${dup.label}: the same SSN or passport is on another open application`,
+        personId: dup.personId,
+      };
   }
   return { outcome: 'Continue' };
 }

@@ -30,8 +30,11 @@ const WHO: Record<PersonRole, string> = { individual: 'the applicant', officer: 
 
 export function documentDescription(type: DocumentType, role: PersonRole): string {
   switch (type) {
-    case 'IdDocument': return `Please provide a copy of ${WHO[role]}'s driver's license or state ID (front and back)`;
-    case 'Passport': return `Please provide a copy of ${WHO[role]}'s passport`;
-    case 'SelfieVerification': return `Please complete a selfie verification of ${WHO[role]} and submit the verification job`;
+    case 'IdDocument':
+      return `Please provide a copy of ${WHO[role]}'s driver's license or state ID (front and back)`;
+    case 'Passport':
+      return `Please provide a copy of ${WHO[role]}'s passport`;
+    case 'SelfieVerification':
+      return `Please complete a selfie verification of ${WHO[role]} and submit the verification job`;
   }
 }

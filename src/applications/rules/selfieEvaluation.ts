@@ -4,7 +4,11 @@
 import { compareExpectedPerson } from '../../verification/document/fields';
 import type { DocumentStatus, PersonVerdict } from '../domain';
 
-export interface ScoreThresholds { faceMatch: number; selfie: number; id: number }
+export interface ScoreThresholds {
+  faceMatch: number;
+  selfie: number;
+  id: number;
+}
 export interface SelfieThresholds {
   /** At or above all of these (and a job decision of accept): the document is approved. */
   pass: ScoreThresholds;
@@ -41,18 +45,33 @@ export function supportedDocumentTypes(usPerson: boolean): VerifiedDocumentType[
 const SCORES = ['faceMatch', 'selfie', 'id'] as const;
 
 /** The person the document must belong to: a job proves the identity on *its* document only. */
-export interface PersonOnApplication { usPerson: boolean; fullName?: string; dateOfBirth?: string }
+export interface PersonOnApplication {
+  usPerson: boolean;
+  fullName?: string;
+  dateOfBirth?: string;
+}
 
-export function evaluateSelfie(result: VerificationJobResult, person: PersonOnApplication, thresholds: SelfieThresholds = DEFAULT_SELFIE_THRESHOLDS): SelfieEvaluation {
+export function evaluateSelfie(
+  result: VerificationJobResult,
+  person: PersonOnApplication,
+  thresholds: SelfieThresholds = DEFAULT_SELFIE_THRESHOLDS,
+): SelfieEvaluation {
   const codes = result.decision.reasonCodes ?? [];
   // An unusable capture (blurred, no face, unreadable) scores 0 everywhere: ask again, don't deny.
   if (result.decision.value === 'resubmit') {
-    return { documentStatus: 'Invalid', verdict: 'Resubmit', reasonCode: codes[0] ?? 'PoorQuality', reason: `selfie verification must be repeated: ${codes.join(', ') || 'poor quality'}` };
+    return {
+      documentStatus: 'Invalid',
+      verdict: 'Resubmit',
+      reasonCode: codes[0] ?? 'PoorQuality',
+      reason: `selfie verification must be repeated: ${codes.join(', ') || 'poor quality'}`,
+    };
   }
   const supported = supportedDocumentTypes(person.usPerson);
   if (!supported.includes(result.documentType as VerifiedDocumentType)) {
     return {
-      documentStatus: 'Invalid', verdict: 'Resubmit', reasonCode: 'UnsupportedDocumentType',
+      documentStatus: 'Invalid',
+      verdict: 'Resubmit',
+      reasonCode: 'UnsupportedDocumentType',
       reason: `${person.usPerson ? 'a US person (with an SSN)' : 'a non-US person (with a passport)'} must present ${supported.join(' or ')}; the verification found ${result.documentType}`,
     };
   }
@@ -66,14 +85,29 @@ export function evaluateSelfie(result: VerificationJobResult, person: PersonOnAp
   // someone else's face and ID would verify this person. Unreadable or different → a human looks.
   if (person.fullName) {
     const fields = (result.fields ?? {}) as { fullName?: string | null; dateOfBirth?: string | null };
-    const cmp = compareExpectedPerson({ fullName: person.fullName, dateOfBirth: person.dateOfBirth ?? null }, { fullName: fields.fullName ?? null, dateOfBirth: fields.dateOfBirth ?? null });
+    const cmp = compareExpectedPerson(
+      { fullName: person.fullName, dateOfBirth: person.dateOfBirth ?? null },
+      { fullName: fields.fullName ?? null, dateOfBirth: fields.dateOfBirth ?? null },
+    );
     if (!cmp.nameMatches || cmp.dateOfBirthMatches !== true) {
       const reasonCode = !cmp.nameMatches ? 'document_name_mismatch' : 'document_dob_mismatch';
-      const what = !fields.fullName || !fields.dateOfBirth ? 'could not be read from the document' : 'on the document differ from the applicant';
-      return { documentStatus: 'PendingReview', verdict: 'Continue', reasonCode, reason: `manual review: the name or date of birth ${what}` };
+      const what =
+        !fields.fullName || !fields.dateOfBirth ? 'could not be read from the document' : 'on the document differ from the applicant';
+      return {
+        documentStatus: 'PendingReview',
+        verdict: 'Continue',
+        reasonCode,
+        reason: `manual review: the name or date of birth ${what}`,
+      };
     }
   }
   const allPass = SCORES.every((k) => Number(result.scores?.[k]) >= thresholds.pass[k]);
-  if (result.decision.value === 'accept' && allPass) return { documentStatus: 'Approved', verdict: 'Continue', reasonCode: null, reason: null };
-  return { documentStatus: 'PendingReview', verdict: 'Continue', reasonCode: codes[0] ?? null, reason: codes.length ? `manual review: ${codes.join(', ')}` : 'manual review: scores between thresholds' };
+  if (result.decision.value === 'accept' && allPass)
+    return { documentStatus: 'Approved', verdict: 'Continue', reasonCode: null, reason: null };
+  return {
+    documentStatus: 'PendingReview',
+    verdict: 'Continue',
+    reasonCode: codes[0] ?? null,
+    reason: codes.length ? `manual review: ${codes.join(', ')}` : 'manual review: scores between thresholds',
+  };
 }

@@ -28,6 +28,14 @@ export const personSettled = (s: PersonStatus) => s === 'Approved' || s === 'Den
  * every document still awaiting review is approved with it (a reviewer's approval covers the
  * uploaded ID documents they looked at).
  */
-export const APPROVAL_SETTLES = { personStatus: 'Approved', exceptPersonStatus: 'Denied', fromDocumentStatus: 'PendingReview', documentStatus: 'Approved' } as const satisfies {
-  personStatus: PersonStatus; exceptPersonStatus: PersonStatus; fromDocumentStatus: DocumentStatus; documentStatus: DocumentStatus;
+export const APPROVAL_SETTLES = {
+  personStatus: 'Approved',
+  exceptPersonStatus: 'Denied',
+  fromDocumentStatus: 'PendingReview',
+  documentStatus: 'Approved',
+} as const satisfies {
+  personStatus: PersonStatus;
+  exceptPersonStatus: PersonStatus;
+  fromDocumentStatus: DocumentStatus;
+  documentStatus: DocumentStatus;
 };

@@ -36,24 +36,44 @@ export function canVerify(f: VerifyFacts): VerifyDecision {
   const refuse = (refusal: VerifyRefusal, message: string): VerifyDecision => ({ ok: false, refusal, message });
   if (f.document === null) return refuse('document_not_found', `document ${f.documentId} was not found`);
   if (f.job === null) return refuse('job_not_found', `verification job ${f.jobId} was not found`);
-  if (f.job?.status === 'pending') return refuse('job_not_completed', `verification job ${f.jobId} is not completed yet (job not completed); poll GET /verification-jobs/${f.jobId} until it is`);
-  if (f.job?.status === 'failed') return refuse('job_failed', `verification job ${f.jobId} failed and cannot verify a document; start a new job`);
+  if (f.job?.status === 'pending')
+    return refuse(
+      'job_not_completed',
+      `verification job ${f.jobId} is not completed yet (job not completed); poll GET /verification-jobs/${f.jobId} until it is`,
+    );
+  if (f.job?.status === 'failed')
+    return refuse('job_failed', `verification job ${f.jobId} failed and cannot verify a document; start a new job`);
   if (f.job && f.job.usedByDocumentId !== null) {
     return refuse('job_already_used', `verification job ${f.jobId} was already used to verify a document; start a new job`);
   }
   if (f.document && f.document.documentType !== 'SelfieVerification') {
-    return refuse('document_not_verifiable', `document ${f.documentId} is a ${f.document.documentType}; only SelfieVerification documents are verified with a job (upload the file instead)`);
+    return refuse(
+      'document_not_verifiable',
+      `document ${f.documentId} is a ${f.document.documentType}; only SelfieVerification documents are verified with a job (upload the file instead)`,
+    );
   }
   if (f.applicationStatus !== undefined && f.applicationStatus !== 'AwaitingDocuments') {
-    return refuse('application_not_awaiting_documents', `the application is ${f.applicationStatus}; documents can be verified only while AwaitingDocuments`);
+    return refuse(
+      'application_not_awaiting_documents',
+      `the application is ${f.applicationStatus}; documents can be verified only while AwaitingDocuments`,
+    );
   }
-  if (f.personOpen === false) return refuse('application_not_awaiting_documents', 'the person\'s verification is over; documents can be verified only while AwaitingDocuments');
+  if (f.personOpen === false)
+    return refuse(
+      'application_not_awaiting_documents',
+      "the person's verification is over; documents can be verified only while AwaitingDocuments",
+    );
   if (f.document && !VERIFIABLE_STATUSES.includes(f.document.status)) {
-    return refuse('document_not_verifiable', `document ${f.documentId} is ${f.document.status}; only Required or Invalid documents can be verified`);
+    return refuse(
+      'document_not_verifiable',
+      `document ${f.documentId} is ${f.document.status}; only Required or Invalid documents can be verified`,
+    );
   }
   return { ok: true };
 }
 
 /** A verification job row as the rule sees it. */
-export const jobFacts = (job: { status: 'pending' | 'completed' | 'failed'; used_by_document_id: string | null } | undefined): VerifyFacts['job'] =>
+export const jobFacts = (
+  job: { status: 'pending' | 'completed' | 'failed'; used_by_document_id: string | null } | undefined,
+): VerifyFacts['job'] =>
   job ? { status: job.status, usedByDocumentId: job.used_by_document_id === null ? null : String(job.used_by_document_id) } : null;

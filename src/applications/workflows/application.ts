@@ -7,17 +7,42 @@
 // Changing behaviour later: see the README's versioning policy (`patched()` for compatible
 // changes, a new workflow type for breaking ones).
 import {
-  allHandlersFinished, condition, getExternalWorkflowHandle, log, proxyLocalActivities, setHandler, startChild, upsertSearchAttributes, workflowInfo,
+  allHandlersFinished,
+  condition,
+  getExternalWorkflowHandle,
+  log,
+  proxyLocalActivities,
+  setHandler,
+  startChild,
+  upsertSearchAttributes,
+  workflowInfo,
 } from '@temporalio/workflow';
 import type { ApplicationActivities, RecordedChange } from '../activities';
 import type { createEventActivities } from '../../webhooks/activities';
 import { EVENT, isTerminal, personWorkflowId, STATUS_EVENT, type ApplicationStatus } from '../domain';
 import {
-  cancelUpdate, closePersonSignal, initialEvaluationUpdate, personStatusChangedSignal, reviewUpdate, statusQuery,
-  type ApplicationWorkflowInput, type CancelRequest, type PersonOutcome, type PersonStatusChangedSignal, type PersonView, type ReviewRequest, type UpdateOutcome,
+  cancelUpdate,
+  closePersonSignal,
+  initialEvaluationUpdate,
+  personStatusChangedSignal,
+  reviewUpdate,
+  statusQuery,
+  type ApplicationWorkflowInput,
+  type CancelRequest,
+  type PersonOutcome,
+  type PersonStatusChangedSignal,
+  type PersonView,
+  type ReviewRequest,
+  type UpdateOutcome,
 } from '../messages';
 import {
-  allows, ApplicationEventKeys, nextTransition, openingEventKeys, refusalOf, type ApplicationTrigger, type Transition,
+  allows,
+  ApplicationEventKeys,
+  nextTransition,
+  openingEventKeys,
+  refusalOf,
+  type ApplicationTrigger,
+  type Transition,
 } from '../rules/applicationStateMachine';
 import { nextAwaitingDocumentsTimer } from '../rules/awaitingDocuments';
 import { EventDelivery } from '../../webhooks/workflows/eventDelivery';
@@ -35,7 +60,10 @@ type PersonMessage =
   | { kind: 'changed'; change: PersonStatusChangedSignal }
   | { kind: 'ended'; personId: string; error: string };
 
-interface ReviewTicket { request: ReviewRequest; result: UpdateOutcome | null }
+interface ReviewTicket {
+  request: ReviewRequest;
+  result: UpdateOutcome | null;
+}
 
 export async function applicationWorkflow(input: ApplicationWorkflowInput): Promise<ApplicationStatus> {
   const { workflowId } = workflowInfo();
@@ -64,25 +92,39 @@ export async function applicationWorkflow(input: ApplicationWorkflowInput): Prom
     await condition(() => evaluated);
     return { status: recorded };
   });
-  setHandler(personStatusChangedSignal, (change) => { inbox.push({ kind: 'changed', change }); });
-  setHandler(cancelUpdate, async (request) => {
-    cancelRequest ??= request;
-    await condition(() => isTerminal(recorded));
-    return status === 'Canceled' ? { ok: true, status } : { ok: false, status, error: `the application was ${status} before it could be canceled` };
-  }, {
-    validator: (_request: CancelRequest) => { if (!allows('canceled', status)) throw new Error(refusalOf('canceled', status)); },
+  setHandler(personStatusChangedSignal, (change) => {
+    inbox.push({ kind: 'changed', change });
   });
-  setHandler(reviewUpdate, async (request) => {
-    const ticket: ReviewTicket = { request, result: null };
-    reviews.push(ticket);
-    await condition(() => ticket.result !== null);
-    return ticket.result!;
-  }, {
-    validator: (request: ReviewRequest) => {
-      if (!allows('reviewed', status)) throw new Error(refusalOf('reviewed', status));
-      if (request?.decision !== 'Approved' && request?.decision !== 'Denied') throw new Error('decision must be Approved or Denied');
+  setHandler(
+    cancelUpdate,
+    async (request) => {
+      cancelRequest ??= request;
+      await condition(() => isTerminal(recorded));
+      return status === 'Canceled'
+        ? { ok: true, status }
+        : { ok: false, status, error: `the application was ${status} before it could be canceled` };
     },
-  });
+    {
+      validator: (_request: CancelRequest) => {
+        if (!allows('canceled', status)) throw new Error(refusalOf('canceled', status));
+      },
+    },
+  );
+  setHandler(
+    reviewUpdate,
+    async (request) => {
+      const ticket: ReviewTicket = { request, result: null };
+      reviews.push(ticket);
+      await condition(() => ticket.result !== null);
+      return ticket.result!;
+    },
+    {
+      validator: (request: ReviewRequest) => {
+        if (!allows('reviewed', status)) throw new Error(refusalOf('reviewed', status));
+        if (request?.decision !== 'Approved' && request?.decision !== 'Denied') throw new Error('decision must be Approved or Denied');
+      },
+    },
+  );
 
   const indexStatus = (next: ApplicationStatus) => {
     upsertSearchAttributes([{ key: ApplicationStatusKey, value: next }]);
@@ -92,14 +134,27 @@ export async function applicationWorkflow(input: ApplicationWorkflowInput): Prom
   const deliver = (change: RecordedChange) =>
     delivery.deliver([...carried.splice(0), ...change.eventIds], { hasWebhooks: change.hasWebhooks, final: isTerminal(status) });
   /** Delivers what persons handed over, when no transition of the application carries it. */
-  const deliverCarried = () => { if (carried.length) deliver({ eventIds: [], hasWebhooks: true }); };
+  const deliverCarried = () => {
+    if (carried.length) deliver({ eventIds: [], hasWebhooks: true });
+  };
 
   const record = async ({ from, to, name: _name, ...details }: Transition) => {
     status = to;
     const type = STATUS_EVENT[to];
     const change = await acts.recordTransition({
-      applicationId, orgId, from: recorded, status: to, ...details,
-      event: type ? { type, attributes: { status: to, previousStatus: from, reasonCode: details.reasonCode ?? null }, relationships, dedupeKey: eventKeys.next(type) } : null,
+      applicationId,
+      orgId,
+      from: recorded,
+      status: to,
+      ...details,
+      event: type
+        ? {
+            type,
+            attributes: { status: to, previousStatus: from, reasonCode: details.reasonCode ?? null },
+            relationships,
+            dedupeKey: eventKeys.next(type),
+          }
+        : null,
     });
     // Another change recorded first (by a workflow task that did not complete): it stands.
     if (change.recordedStatus) status = change.recordedStatus;
@@ -117,23 +172,47 @@ export async function applicationWorkflow(input: ApplicationWorkflowInput): Prom
   };
 
   /** Starts a workflow for each person asked for documents; its outcome arrives in the inbox. */
-  const startPersons = () => Promise.all([...persons.values()].filter((p) => p.status === 'AwaitingDocuments').map(async (p) => {
-    const child = await startChild(personWorkflow, {
-      workflowId: personWorkflowId(applicationId, p.personId),
-      args: [{ applicationId, orgId, applicationType, personId: p.personId, role: p.role, position: p.position, parentWorkflowId: workflowId, documents: p.documents }],
-      typedSearchAttributes: [{ key: OrgIdKey, value: orgId }, { key: ApplicationIdKey, value: applicationId }],
-    });
-    openPersons.add(p.personId);
-    child.result().then(
-      (outcome) => { inbox.push({ kind: 'settled', outcome }); },
-      (err) => { inbox.push({ kind: 'ended', personId: p.personId, error: (err as Error)?.message ?? String(err) }); },
+  const startPersons = () =>
+    Promise.all(
+      [...persons.values()]
+        .filter((p) => p.status === 'AwaitingDocuments')
+        .map(async (p) => {
+          const child = await startChild(personWorkflow, {
+            workflowId: personWorkflowId(applicationId, p.personId),
+            args: [
+              {
+                applicationId,
+                orgId,
+                applicationType,
+                personId: p.personId,
+                role: p.role,
+                position: p.position,
+                parentWorkflowId: workflowId,
+                documents: p.documents,
+              },
+            ],
+            typedSearchAttributes: [
+              { key: OrgIdKey, value: orgId },
+              { key: ApplicationIdKey, value: applicationId },
+            ],
+          });
+          openPersons.add(p.personId);
+          child.result().then(
+            (outcome) => {
+              inbox.push({ kind: 'settled', outcome });
+            },
+            (err) => {
+              inbox.push({ kind: 'ended', personId: p.personId, error: (err as Error)?.message ?? String(err) });
+            },
+          );
+        }),
     );
-  }));
 
   // --- Pending: the initial evaluation and application.created, one local activity ---------
   const opened = await acts.openApplication({ applicationId, orgId, applicationType, eventKeys: openingEventKeys(workflowId) });
   status = recorded = opened.status;
-  for (const p of opened.persons) persons.set(p.personId, { personId: p.personId, role: p.role, position: p.position, status: p.status, documents: p.documents });
+  for (const p of opened.persons)
+    persons.set(p.personId, { personId: p.personId, role: p.role, position: p.position, status: p.status, documents: p.documents });
   if (status === 'Pending') {
     carried.push(...opened.eventIds); // delivered with the status below
     if (!cancelRequest) {
@@ -167,8 +246,15 @@ export async function applicationWorkflow(input: ApplicationWorkflowInput): Prom
     if (!woke && timer?.kind === 'reminder') {
       remindersSent += 1;
       const reminder = await acts.recordEvent({
-        orgId, type: EVENT.reminder, relationships, dedupeKey: eventKeys.next(EVENT.reminder),
-        attributes: { status, reminder: remindersSent, deadline: new Date(awaitingSince! + input.awaitingDocumentsDeadlineMs).toISOString() },
+        orgId,
+        type: EVENT.reminder,
+        relationships,
+        dedupeKey: eventKeys.next(EVENT.reminder),
+        attributes: {
+          status,
+          reminder: remindersSent,
+          deadline: new Date(awaitingSince! + input.awaitingDocumentsDeadlineMs).toISOString(),
+        },
       });
       deliver({ eventIds: [reminder.eventId], hasWebhooks: reminder.hasWebhooks });
       continue;
@@ -178,8 +264,11 @@ export async function applicationWorkflow(input: ApplicationWorkflowInput): Prom
       // Accepted by the validator, but the status may have moved before its turn came.
       const { decision, reason, reviewer } = review.request;
       const refused = await apply({ type: 'reviewed', decision, reason, reviewer });
-      review.result = refused ? { ok: false, status, error: refused }
-        : status === decision ? { ok: true, status } : { ok: false, status, error: `the application was ${status} before the review could be recorded` };
+      review.result = refused
+        ? { ok: false, status, error: refused }
+        : status === decision
+          ? { ok: true, status }
+          : { ok: false, status, error: `the application was ${status} before the review could be recorded` };
       continue;
     }
     const message = inbox.shift();
@@ -190,7 +279,8 @@ export async function applicationWorkflow(input: ApplicationWorkflowInput): Prom
       openPersons.delete(message.personId);
     } else if (message.kind === 'changed') {
       carried.push(...(message.change.eventIds ?? []));
-      if (message.change.resubmit && allows('documentRejected', status)) await apply({ type: 'documentRejected', reasonCode: message.change.reasonCode ?? null });
+      if (message.change.resubmit && allows('documentRejected', status))
+        await apply({ type: 'documentRejected', reasonCode: message.change.reasonCode ?? null });
       else deliverCarried();
     } else {
       const { outcome } = message;
@@ -200,7 +290,11 @@ export async function applicationWorkflow(input: ApplicationWorkflowInput): Prom
       if (!person) continue;
       person.status = outcome.status;
       const refused = await apply({
-        type: 'personSettled', personId: outcome.personId, status: outcome.status, reasonCode: outcome.reasonCode, persons: [...persons.values()].map((p) => p.status),
+        type: 'personSettled',
+        personId: outcome.personId,
+        status: outcome.status,
+        reasonCode: outcome.reasonCode,
+        persons: [...persons.values()].map((p) => p.status),
       });
       if (refused) deliverCarried();
     }
@@ -209,15 +303,22 @@ export async function applicationWorkflow(input: ApplicationWorkflowInput): Prom
   // --- terminal: unblock waiting updates, close the persons still open, deliver what they recorded
   // A review still waiting is answered by what happened: only a review leaves PendingReview for
   // Approved or Denied, so the status says whether its decision is the one that stands.
-  for (const r of reviews) r.result ??= status === r.request.decision ? { ok: true, status } : { ok: false, status, error: `the application is ${status}` };
+  for (const r of reviews)
+    r.result ??= status === r.request.decision ? { ok: true, status } : { ok: false, status, error: `the application is ${status}` };
   for (const personId of openPersons) {
-    try { await getExternalWorkflowHandle(personWorkflowId(applicationId, personId)).signal(closePersonSignal, { applicationStatus: status }); } catch { /* already ended */ }
+    try {
+      await getExternalWorkflowHandle(personWorkflowId(applicationId, personId)).signal(closePersonSignal, { applicationStatus: status });
+    } catch {
+      /* already ended */
+    }
   }
   while (openPersons.size > 0) {
     await condition(() => inbox.length > 0);
     const message = inbox.shift()!;
-    if (message.kind === 'settled') { openPersons.delete(message.outcome.personId); carried.push(...message.outcome.eventIds); }
-    else if (message.kind === 'ended') openPersons.delete(message.personId);
+    if (message.kind === 'settled') {
+      openPersons.delete(message.outcome.personId);
+      carried.push(...message.outcome.eventIds);
+    } else if (message.kind === 'ended') openPersons.delete(message.personId);
     else carried.push(...(message.change.eventIds ?? []));
   }
   for (const message of inbox.splice(0)) {

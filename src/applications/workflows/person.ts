@@ -4,12 +4,27 @@
 // settled (Approved, Denied or PendingReview) the workflow ends and returns it, with the events
 // it recorded, to the application workflow, which delivers them with its own transition.
 // A rejected document that must be provided again is the one change reported while open.
-import { allHandlersFinished, condition, getExternalWorkflowHandle, proxyLocalActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import {
+  allHandlersFinished,
+  condition,
+  getExternalWorkflowHandle,
+  proxyLocalActivities,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
 import type { ApplicationActivities } from '../activities';
 import type { ApplicationStatus, DocumentStatus, PersonStatus } from '../domain';
 import {
-  closePersonSignal, documentUploadedSignal, personStatusChangedSignal, personStatusQuery, verifyDocumentUpdate,
-  type DocumentUploadedSignal, type PersonOutcome, type PersonWorkflowInput, type VerifyDocumentOutcome, type VerifyDocumentRequest,
+  closePersonSignal,
+  documentUploadedSignal,
+  personStatusChangedSignal,
+  personStatusQuery,
+  verifyDocumentUpdate,
+  type DocumentUploadedSignal,
+  type PersonOutcome,
+  type PersonWorkflowInput,
+  type VerifyDocumentOutcome,
+  type VerifyDocumentRequest,
 } from '../messages';
 import { DocumentEventKeys } from '../rules/applicationStateMachine';
 import { derivePersonStatus, personSettled } from '../rules/status';
@@ -46,50 +61,71 @@ export async function personWorkflow(input: PersonWorkflowInput): Promise<Person
   };
 
   setHandler(personStatusQuery, () => ({ status, documents: Object.fromEntries(docs) }));
-  setHandler(closePersonSignal, (s) => { closedWith = s.applicationStatus; });
-  setHandler(documentUploadedSignal, (s) => { uploads.push(s); });
-
-  setHandler(verifyDocumentUpdate, async (req: VerifyDocumentRequest): Promise<VerifyDocumentOutcome> => {
-    // One verification at a time: each derives the person's status from all of their documents.
-    await lock();
-    try {
-      const allowed = canVerify({ ...req, personOpen: open() });
-      if (!allowed.ok) return { ok: false, error: allowed.refusal, message: allowed.message };
-      const out = await verifyActs.verifyPersonDocument({
-        applicationId, orgId, personId, documentId: req.documentId, jobId: req.jobId,
-        applicationType: input.applicationType, eventKeys: eventKeys.nextVerification(),
-      });
-      if (!out.ok) return out;
-      docs.set(req.documentId, out.documentStatus);
-      undelivered.push(...out.eventIds);
-      status = out.personStatus;
-      reasonCode = out.personReasonCode;
-      if (!personSettled(status) && undelivered.length) {
-        // Still open (another document missing, or this one must be provided again): the
-        // application delivers the document's event now, and asks again on a rejection.
-        const eventIds = undelivered.splice(0);
-        try {
-          await getExternalWorkflowHandle(input.parentWorkflowId).signal(personStatusChangedSignal, { personId, status, reasonCode: out.reasonCode, resubmit: out.personOutcome === 'Resubmit', eventIds });
-        } catch {
-          undelivered.push(...eventIds); // the application has ended: it collects them from the result
-        }
-      }
-      const { eventIds: _recorded, personStatus: _status, personReasonCode: _reason, ...outcome } = out;
-      return outcome;
-    } finally {
-      busy = false;
-    }
-  }, {
-    validator: (req: VerifyDocumentRequest) => {
-      // The same rule as the API's and the activity's, with what the workflow knows.
-      const documentStatus = docs.get(req?.documentId);
-      const allowed = canVerify({
-        documentId: req?.documentId, jobId: req?.jobId, personOpen: open(),
-        ...(documentStatus === undefined ? { document: null } : {}),
-      });
-      if (!allowed.ok) throw new Error(allowed.message);
-    },
+  setHandler(closePersonSignal, (s) => {
+    closedWith = s.applicationStatus;
   });
+  setHandler(documentUploadedSignal, (s) => {
+    uploads.push(s);
+  });
+
+  setHandler(
+    verifyDocumentUpdate,
+    async (req: VerifyDocumentRequest): Promise<VerifyDocumentOutcome> => {
+      // One verification at a time: each derives the person's status from all of their documents.
+      await lock();
+      try {
+        const allowed = canVerify({ ...req, personOpen: open() });
+        if (!allowed.ok) return { ok: false, error: allowed.refusal, message: allowed.message };
+        const out = await verifyActs.verifyPersonDocument({
+          applicationId,
+          orgId,
+          personId,
+          documentId: req.documentId,
+          jobId: req.jobId,
+          applicationType: input.applicationType,
+          eventKeys: eventKeys.nextVerification(),
+        });
+        if (!out.ok) return out;
+        docs.set(req.documentId, out.documentStatus);
+        undelivered.push(...out.eventIds);
+        status = out.personStatus;
+        reasonCode = out.personReasonCode;
+        if (!personSettled(status) && undelivered.length) {
+          // Still open (another document missing, or this one must be provided again): the
+          // application delivers the document's event now, and asks again on a rejection.
+          const eventIds = undelivered.splice(0);
+          try {
+            await getExternalWorkflowHandle(input.parentWorkflowId).signal(personStatusChangedSignal, {
+              personId,
+              status,
+              reasonCode: out.reasonCode,
+              resubmit: out.personOutcome === 'Resubmit',
+              eventIds,
+            });
+          } catch {
+            undelivered.push(...eventIds); // the application has ended: it collects them from the result
+          }
+        }
+        const { eventIds: _recorded, personStatus: _status, personReasonCode: _reason, ...outcome } = out;
+        return outcome;
+      } finally {
+        busy = false;
+      }
+    },
+    {
+      validator: (req: VerifyDocumentRequest) => {
+        // The same rule as the API's and the activity's, with what the workflow knows.
+        const documentStatus = docs.get(req?.documentId);
+        const allowed = canVerify({
+          documentId: req?.documentId,
+          jobId: req?.jobId,
+          personOpen: open(),
+          ...(documentStatus === undefined ? { document: null } : {}),
+        });
+        if (!allowed.ok) throw new Error(allowed.message);
+      },
+    },
+  );
 
   while (open()) {
     await condition(() => uploads.length > 0 || !open());

@@ -6,7 +6,9 @@ import { ApiError } from '../../platform/http/errors';
 import { hashToken, orgOfToken } from '../repository';
 
 declare module 'express-serve-static-core' {
-  interface Request { orgId: string }
+  interface Request {
+    orgId: string;
+  }
 }
 
 export function requireApiToken(db: Kysely<Database>) {
@@ -14,7 +16,8 @@ export function requireApiToken(db: Kysely<Database>) {
   return async (req: Request, _res: Response, next: NextFunction) => {
     try {
       const m = /^Bearer\s+(\S+)$/i.exec(req.header('authorization') ?? '');
-      if (!m) throw new ApiError(401, 'Unauthorized', 'an API token is required: send `Authorization: Bearer <token>`', { code: 'unauthorized' });
+      if (!m)
+        throw new ApiError(401, 'Unauthorized', 'an API token is required: send `Authorization: Bearer <token>`', { code: 'unauthorized' });
       const hash = hashToken(m[1]);
       const hit = cache.get(hash);
       if (hit && hit.until > Date.now()) {

@@ -7,6 +7,8 @@ pg.types.setTypeParser(pg.types.builtins.DATE, (v) => v);
 
 export function connectDatabase(url: string, maxConnections = 10): Kysely<Database> {
   const pool = new pg.Pool({ connectionString: url, max: maxConnections });
-  pool.on('error', () => { /* idle client errors are surfaced on next use */ });
+  pool.on('error', () => {
+    /* idle client errors are surfaced on next use */
+  });
   return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
 }

@@ -8,10 +8,19 @@ import { Worker } from 'node:worker_threads';
 import { PGlite } from '@electric-sql/pglite';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 
-export interface EmbeddedPostgres { url: string; stop(): Promise<void> }
+export interface EmbeddedPostgres {
+  url: string;
+  stop(): Promise<void>;
+}
 
 type OnData = (data: Uint8Array) => void;
-interface Batch { handlerId: number; messages: Uint8Array[]; onData: OnData; resolve(n: number): void; reject(e: unknown): void }
+interface Batch {
+  handlerId: number;
+  messages: Uint8Array[];
+  onData: OnData;
+  resolve(n: number): void;
+  reject(e: unknown): void;
+}
 
 // Extended-query messages that a client sends ahead of its Sync: Parse, Bind, Describe, Execute, Close.
 const HELD_UNTIL_SYNC = new Set([0x50, 0x42, 0x44, 0x45, 0x43]);
@@ -62,7 +71,12 @@ class ProtocolBatchQueue {
         try {
           await this.db.runExclusive(async () => {
             for (const m of batch.messages) {
-              await this.db.execProtocolRawStream(m, { onRawData: (d: Uint8Array) => { bytes += d.length; chunks.push(d.slice()); } });
+              await this.db.execProtocolRawStream(m, {
+                onRawData: (d: Uint8Array) => {
+                  bytes += d.length;
+                  chunks.push(d.slice());
+                },
+              });
             }
           });
           this.owner = batch.handlerId;
@@ -77,7 +91,9 @@ class ProtocolBatchQueue {
     }
   }
 
-  getQueueLength() { return this.ready.length; }
+  getQueueLength() {
+    return this.ready.length;
+  }
 
   clearQueueForHandler(handlerId: number) {
     this.held.delete(handlerId);
@@ -102,7 +118,9 @@ export async function startEmbeddedPostgres(dataDir: string | 'memory', port = 0
     mkdirSync(location, { recursive: true });
   }
   const db = await PGlite.create(location);
-  const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port, maxConnections: 100 } as ConstructorParameters<typeof PGLiteSocketServer>[0]);
+  const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port, maxConnections: 100 } as ConstructorParameters<
+    typeof PGLiteSocketServer
+  >[0]);
   (server as unknown as { queryQueue: ProtocolBatchQueue }).queryQueue = new ProtocolBatchQueue(db);
   await server.start();
   const actual = (server as unknown as { port: number }).port;
@@ -130,14 +148,31 @@ export async function startEmbeddedPostgresThread(dataDir: string, readyTimeoutM
     { eval: true, workerData: { dataDir } },
   );
   let exited = false;
-  const exit = new Promise<void>((resolve) => worker.once('exit', () => { exited = true; resolve(); }));
+  const exit = new Promise<void>((resolve) =>
+    worker.once('exit', () => {
+      exited = true;
+      resolve();
+    }),
+  );
   let url: string;
   try {
     url = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`the embedded PostgreSQL thread was not ready within ${readyTimeoutMs} ms`)), readyTimeoutMs);
-      worker.once('message', (m: { url: string }) => { clearTimeout(timer); resolve(m.url); });
-      worker.once('error', (err) => { clearTimeout(timer); reject(err); });
-      void exit.then(() => { clearTimeout(timer); reject(new Error('the embedded PostgreSQL thread exited before it was ready')); });
+      const timer = setTimeout(
+        () => reject(new Error(`the embedded PostgreSQL thread was not ready within ${readyTimeoutMs} ms`)),
+        readyTimeoutMs,
+      );
+      worker.once('message', (m: { url: string }) => {
+        clearTimeout(timer);
+        resolve(m.url);
+      });
+      worker.once('error', (err) => {
+        clearTimeout(timer);
+        reject(err);
+      });
+      void exit.then(() => {
+        clearTimeout(timer);
+        reject(new Error('the embedded PostgreSQL thread exited before it was ready'));
+      });
     });
   } catch (err) {
     await worker.terminate();

@@ -14,7 +14,10 @@ export async function openDatabase(config: Config): Promise<{ db: Kysely<Databas
   }
   const embedded = await startEmbeddedPostgresThread(config.dataDir);
   const db = connectDatabase(embedded.url, 8);
-  const close = async () => { await db.destroy(); await embedded.stop(); };
+  const close = async () => {
+    await db.destroy();
+    await embedded.stop();
+  };
   try {
     await migrate(db);
   } catch (err) {

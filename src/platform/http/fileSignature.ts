@@ -3,11 +3,20 @@
 
 export const FILE_TYPES = {
   'image/jpeg': { label: 'JPEG', matches: (b: Buffer) => b.length >= 3 && b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff },
-  'image/png': { label: 'PNG', matches: (b: Buffer) => b.length >= 8 && b.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])) },
-  'image/webp': { label: 'WebP', matches: (b: Buffer) => b.length >= 12 && b.toString('latin1', 0, 4) === 'RIFF' && b.toString('latin1', 8, 12) === 'WEBP' },
+  'image/png': {
+    label: 'PNG',
+    matches: (b: Buffer) => b.length >= 8 && b.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])),
+  },
+  'image/webp': {
+    label: 'WebP',
+    matches: (b: Buffer) => b.length >= 12 && b.toString('latin1', 0, 4) === 'RIFF' && b.toString('latin1', 8, 12) === 'WEBP',
+  },
   'image/heic': {
     label: 'HEIC',
-    matches: (b: Buffer) => b.length >= 12 && b.toString('latin1', 4, 8) === 'ftyp' && /^(heic|heix|hevc|heim|heis|mif1|msf1|avif)$/.test(b.toString('latin1', 8, 12)),
+    matches: (b: Buffer) =>
+      b.length >= 12 &&
+      b.toString('latin1', 4, 8) === 'ftyp' &&
+      /^(heic|heix|hevc|heim|heis|mif1|msf1|avif)$/.test(b.toString('latin1', 8, 12)),
   },
   'application/pdf': { label: 'PDF', matches: (b: Buffer) => b.length >= 5 && b.toString('latin1', 0, 5) === '%PDF-' },
 } as const;

@@ -23,17 +23,28 @@ export function jsonApiBody(limit = '1mb') {
   return (req: Request, res: Response, next: NextFunction) => {
     if (!['POST', 'PATCH', 'PUT'].includes(req.method)) return next();
     const ct = req.header('content-type') ?? '';
-    if (ct.startsWith('multipart/form-data') || ct.startsWith('image/') || ct.startsWith('application/pdf') || ct.startsWith('application/octet-stream')) return next();
+    if (
+      ct.startsWith('multipart/form-data') ||
+      ct.startsWith('image/') ||
+      ct.startsWith('application/pdf') ||
+      ct.startsWith('application/octet-stream')
+    )
+      return next();
     const len = Number(req.header('content-length') ?? '0');
     if (!ct && len === 0) return next();
     if (!/^application\/(vnd\.api\+)?json\b/.test(ct)) {
-      return next(new ApiError(415, 'Unsupported Media Type', `Content-Type must be ${JSON_API} (got ${ct || 'none'})`, { code: 'unsupported_media_type' }));
+      return next(
+        new ApiError(415, 'Unsupported Media Type', `Content-Type must be ${JSON_API} (got ${ct || 'none'})`, {
+          code: 'unsupported_media_type',
+        }),
+      );
     }
     const bigger = req.method === 'POST' ? largerJsonBodyLimits.get(req.path) : undefined;
     (bigger ? parserFor(bigger) : parse)(req, res, (err?: unknown) => {
       if (err) return next(err);
       // PostgreSQL text and jsonb cannot hold U+0000: refuse it here rather than fail later.
-      if (containsNul(req.body)) return next(new ApiError(400, 'Bad Request', 'strings must not contain the NUL character (\\u0000)', { code: 'invalid_field' }));
+      if (containsNul(req.body))
+        return next(new ApiError(400, 'Bad Request', 'strings must not contain the NUL character (\\u0000)', { code: 'invalid_field' }));
       next();
     });
   };
@@ -47,7 +58,8 @@ function containsNul(v: unknown, depth = 0): boolean {
 
 /** Query strings with a NUL (%00) are refused for the same reason. */
 export function refuseNulInQuery(req: Request, _res: Response, next: NextFunction) {
-  if (/%00/.test(req.originalUrl)) return next(new ApiError(400, 'Bad Request', 'the query must not contain the NUL character (%00)', { code: 'invalid_parameter' }));
+  if (/%00/.test(req.originalUrl))
+    return next(new ApiError(400, 'Bad Request', 'the query must not contain the NUL character (%00)', { code: 'invalid_parameter' }));
   next();
 }
 
@@ -56,11 +68,16 @@ export function pageParams(q: Request['query']): { limit: number; offset: number
   const page = (q.page ?? {}) as Record<string, string>;
   const limit = page.limit === undefined ? 100 : Number(page.limit);
   const offset = page.offset === undefined ? 0 : Number(page.offset);
-  if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new ApiError(400, 'Bad Request', 'page[limit] must be an integer from 1 to 1000', { source: { parameter: 'page[limit]' } });
-  if (!Number.isInteger(offset) || offset < 0 || offset > 1_000_000_000) throw new ApiError(400, 'Bad Request', 'page[offset] must be an integer from 0 to 1000000000', { source: { parameter: 'page[offset]' } });
+  if (!Number.isInteger(limit) || limit < 1 || limit > 1000)
+    throw new ApiError(400, 'Bad Request', 'page[limit] must be an integer from 1 to 1000', { source: { parameter: 'page[limit]' } });
+  if (!Number.isInteger(offset) || offset < 0 || offset > 1_000_000_000)
+    throw new ApiError(400, 'Bad Request', 'page[offset] must be an integer from 0 to 1000000000', {
+      source: { parameter: 'page[offset]' },
+    });
   return { limit, offset };
 }
 
 /** Wraps an async route so rejections reach the error handler. */
-export const route = (fn: (req: Request, res: Response) => Promise<unknown>) =>
-  (req: Request, res: Response, next: NextFunction) => { fn(req, res).catch(next); };
+export const route = (fn: (req: Request, res: Response) => Promise<unknown>) => (req: Request, res: Response, next: NextFunction) => {
+  fn(req, res).catch(next);
+};

@@ -11,7 +11,12 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 export const temporalCliPath = () => join(ROOT, '.tools', 'py', 'bin', 'temporal');
 export const temporalTestServerPath = () => join(ROOT, '.tools', 'py', 'bin', 'temporal-test-server');
 
-export interface DevServer { address: string; uiUrl: string | null; process: ChildProcess; stop(): Promise<void> }
+export interface DevServer {
+  address: string;
+  uiUrl: string | null;
+  process: ChildProcess;
+  stop(): Promise<void>;
+}
 
 export interface DevServerOptions {
   port: number;
@@ -22,12 +27,31 @@ export interface DevServerOptions {
   headless?: boolean;
 }
 
-const SA_TYPE = { KEYWORD: 'Keyword', TEXT: 'Text', INT: 'Int', DOUBLE: 'Double', BOOL: 'Bool', DATETIME: 'Datetime', KEYWORD_LIST: 'KeywordList' } as const;
+const SA_TYPE = {
+  KEYWORD: 'Keyword',
+  TEXT: 'Text',
+  INT: 'Int',
+  DOUBLE: 'Double',
+  BOOL: 'Bool',
+  DATETIME: 'Datetime',
+  KEYWORD_LIST: 'KeywordList',
+} as const;
 
 export async function startDevServer(opts: DevServerOptions): Promise<DevServer> {
   const bin = temporalCliPath();
   if (!existsSync(bin)) throw new Error(`Temporal CLI not found at ${bin}; run \`npm run setup\``);
-  const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(opts.port), '--namespace', opts.namespace ?? 'default', '--log-level', 'error'];
+  const args = [
+    'server',
+    'start-dev',
+    '--ip',
+    '127.0.0.1',
+    '--port',
+    String(opts.port),
+    '--namespace',
+    opts.namespace ?? 'default',
+    '--log-level',
+    'error',
+  ];
   if (opts.dbFile) {
     mkdirSync(dirname(opts.dbFile), { recursive: true });
     // WAL with synchronous=NORMAL: durable across process crashes and restarts, without an
@@ -39,19 +63,24 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
   for (const key of SEARCH_ATTRIBUTES) args.push('--search-attribute', `${key.name}=${SA_TYPE[key.type as keyof typeof SA_TYPE]}`);
   const child = spawn(bin, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
-  child.stderr!.on('data', (d) => { stderr = (stderr + d).slice(-4000); });
+  child.stderr!.on('data', (d) => {
+    stderr = (stderr + d).slice(-4000);
+  });
   const address = `127.0.0.1:${opts.port}`;
-  await waitForPort(opts.port, 60_000, () => child.exitCode !== null ? `temporal dev server exited (${child.exitCode}): ${stderr}` : null);
+  await waitForPort(opts.port, 60_000, () =>
+    child.exitCode !== null ? `temporal dev server exited (${child.exitCode}): ${stderr}` : null,
+  );
   return {
     address,
     uiUrl: opts.uiPort && !opts.headless ? `http://127.0.0.1:${opts.uiPort}` : null,
     process: child,
-    stop: () => new Promise<void>((res) => {
-      if (child.exitCode !== null) return res();
-      child.once('exit', () => res());
-      child.kill('SIGTERM');
-      setTimeout(() => child.kill('SIGKILL'), 10_000).unref();
-    }),
+    stop: () =>
+      new Promise<void>((res) => {
+        if (child.exitCode !== null) return res();
+        child.once('exit', () => res());
+        child.kill('SIGTERM');
+        setTimeout(() => child.kill('SIGKILL'), 10_000).unref();
+      }),
   };
 }
 
@@ -62,7 +91,10 @@ export async function waitForPort(port: number, timeoutMs: number, failed: () =>
     if (why) throw new Error(why);
     const ok = await new Promise<boolean>((res) => {
       const s = connect(port, '127.0.0.1');
-      s.once('connect', () => { s.destroy(); res(true); });
+      s.once('connect', () => {
+        s.destroy();
+        res(true);
+      });
       s.once('error', () => res(false));
     });
     if (ok) return;

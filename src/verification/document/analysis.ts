@@ -55,13 +55,19 @@ async function rereadMrzBand(image: RgbImage, lines: OcrLine[]): Promise<OcrLine
   const y1 = Math.max(...mrzish.map((l) => l.box.y + l.box.height));
   const lineH = Math.max(...mrzish.map((l) => l.box.height));
   // Extend to catch a missed line above/below (TD1 has 3 lines).
-  const padY = lineH * 1.6, padX = lineH;
+  const padY = lineH * 1.6,
+    padX = lineH;
   const band = cropRgb(image, x0 - padX, y0 - padY, x1 - x0 + 2 * padX, y1 - y0 + 2 * padY);
   if (band.width < 16 || band.height < 16) return null;
   // Only line-shaped regions: the band's other text (labels, signatures) cannot be MRZ.
-  const regions = (await detectText(band, { maxDetSide: 1280, minDetSide: 960 })).filter((r) => r.length >= REREAD_MIN_ASPECT * r.thickness);
+  const regions = (await detectText(band, { maxDetSide: 1280, minDetSide: 960 })).filter(
+    (r) => r.length >= REREAD_MIN_ASPECT * r.thickness,
+  );
   const reread = withoutThickness(readingOrder(readLines(regions, await recogniseRegions(band, regions))));
-  return reread.map((l) => ({ ...l, box: { ...l.box, x: l.box.x + Math.max(0, Math.floor(x0 - padX)), y: l.box.y + Math.max(0, Math.floor(y0 - padY)) } }));
+  return reread.map((l) => ({
+    ...l,
+    box: { ...l.box, x: l.box.x + Math.max(0, Math.floor(x0 - padX)), y: l.box.y + Math.max(0, Math.floor(y0 - padY)) },
+  }));
 }
 
 // Recognition is the expensive part (time ~ total crop width), so it runs in
@@ -137,9 +143,12 @@ export async function analyseDocument(image: RgbImage, options: { today?: Date }
     // MRZ band (from the MRZ-looking lines read so far): fragments there keep full width.
     const band = mrzBand(ordered);
     const rest = regions.filter((r) => !long.includes(r));
-    add(rest, await recogniseRegions(image, rest, {
-      widthScale: (r) => (band && r.box.y + r.box.height > band.y0 && r.box.y < band.y1 ? 1 : textWidthScale(r)),
-    }));
+    add(
+      rest,
+      await recogniseRegions(image, rest, {
+        widthScale: (r) => (band && r.box.y + r.box.height > band.y0 && r.box.y < band.y1 ? 1 : textWidthScale(r)),
+      }),
+    );
     ordered = readingOrder(read);
     if (!mrz?.valid) mrz = findMrz(ordered, options.today);
     stages = 2;
@@ -187,20 +196,25 @@ export async function analyseDocument(image: RgbImage, options: { today?: Date }
  * lines). Banner lines of stacked fine print qualify too, which is harmless.
  */
 export function mrzCandidates(regions: TextRegion[]): TextRegion[] {
-  const long = regions.filter((r) => r.length >= LONG_ASPECT * r.thickness).map((r) => {
-    const { cx, cy, ux, uy } = r.rect;
-    return { r, u: cx * ux + cy * uy, v: -cx * uy + cy * ux };
-  });
+  const long = regions
+    .filter((r) => r.length >= LONG_ASPECT * r.thickness)
+    .map((r) => {
+      const { cx, cy, ux, uy } = r.rect;
+      return { r, u: cx * ux + cy * uy, v: -cx * uy + cy * ux };
+    });
   return long
-    .filter((a) => long.some((b) => {
-      if (a === b || Math.abs(a.r.angle - b.r.angle) > 6) return false;
-      const ta = a.r.thickness, tb = b.r.thickness;
-      if (ta > 1.45 * tb || tb > 1.45 * ta) return false;
-      const dv = Math.abs(a.v - b.v);
-      if (dv > 2.8 * Math.max(ta, tb) || dv < 0.6 * Math.min(ta, tb)) return false;
-      const overlap = Math.min(a.u + a.r.length / 2, b.u + b.r.length / 2) - Math.max(a.u - a.r.length / 2, b.u - b.r.length / 2);
-      return overlap > 0.3 * Math.min(a.r.length, b.r.length);
-    }))
+    .filter((a) =>
+      long.some((b) => {
+        if (a === b || Math.abs(a.r.angle - b.r.angle) > 6) return false;
+        const ta = a.r.thickness,
+          tb = b.r.thickness;
+        if (ta > 1.45 * tb || tb > 1.45 * ta) return false;
+        const dv = Math.abs(a.v - b.v);
+        if (dv > 2.8 * Math.max(ta, tb) || dv < 0.6 * Math.min(ta, tb)) return false;
+        const overlap = Math.min(a.u + a.r.length / 2, b.u + b.r.length / 2) - Math.max(a.u - a.r.length / 2, b.u - b.r.length / 2);
+        return overlap > 0.3 * Math.min(a.r.length, b.r.length);
+      }),
+    )
     .map((a) => a.r);
 }
 

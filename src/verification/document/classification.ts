@@ -28,25 +28,73 @@ export interface DocumentClassification {
 /** Maps the MANIFEST.tsv doc_type labels to DocumentType. */
 export function documentTypeFromManifestLabel(label: string): DocumentType {
   switch (label) {
-    case 'passport': return 'passport';
-    case 'driver_license': return 'drivers-license';
+    case 'passport':
+      return 'passport';
+    case 'driver_license':
+      return 'drivers-license';
     case 'national_id':
-    case 'id_card': return 'identification';
-    case 'residence_permit': return 'residence';
-    default: return 'unknown'; // visa, other
+    case 'id_card':
+      return 'identification';
+    case 'residence_permit':
+      return 'residence';
+    default:
+      return 'unknown'; // visa, other
   }
 }
 
 export const US_STATES: Record<string, string> = {
-  ALABAMA: 'AL', ALASKA: 'AK', ARIZONA: 'AZ', ARKANSAS: 'AR', CALIFORNIA: 'CA', COLORADO: 'CO', CONNECTICUT: 'CT',
-  DELAWARE: 'DE', FLORIDA: 'FL', GEORGIA: 'GA', HAWAII: 'HI', IDAHO: 'ID', ILLINOIS: 'IL', INDIANA: 'IN', IOWA: 'IA',
-  KANSAS: 'KS', KENTUCKY: 'KY', LOUISIANA: 'LA', MAINE: 'ME', MARYLAND: 'MD', MASSACHUSETTS: 'MA', MICHIGAN: 'MI',
-  MINNESOTA: 'MN', MISSISSIPPI: 'MS', MISSOURI: 'MO', MONTANA: 'MT', NEBRASKA: 'NE', NEVADA: 'NV',
-  'NEW HAMPSHIRE': 'NH', 'NEW JERSEY': 'NJ', 'NEW MEXICO': 'NM', 'NEW YORK': 'NY', 'NORTH CAROLINA': 'NC',
-  'NORTH DAKOTA': 'ND', OHIO: 'OH', OKLAHOMA: 'OK', OREGON: 'OR', PENNSYLVANIA: 'PA', 'RHODE ISLAND': 'RI',
-  'SOUTH CAROLINA': 'SC', 'SOUTH DAKOTA': 'SD', TENNESSEE: 'TN', TEXAS: 'TX', UTAH: 'UT', VERMONT: 'VT',
-  VIRGINIA: 'VA', WASHINGTON: 'WA', 'WEST VIRGINIA': 'WV', WISCONSIN: 'WI', WYOMING: 'WY',
-  'DISTRICT OF COLUMBIA': 'DC', 'PUERTO RICO': 'PR',
+  ALABAMA: 'AL',
+  ALASKA: 'AK',
+  ARIZONA: 'AZ',
+  ARKANSAS: 'AR',
+  CALIFORNIA: 'CA',
+  COLORADO: 'CO',
+  CONNECTICUT: 'CT',
+  DELAWARE: 'DE',
+  FLORIDA: 'FL',
+  GEORGIA: 'GA',
+  HAWAII: 'HI',
+  IDAHO: 'ID',
+  ILLINOIS: 'IL',
+  INDIANA: 'IN',
+  IOWA: 'IA',
+  KANSAS: 'KS',
+  KENTUCKY: 'KY',
+  LOUISIANA: 'LA',
+  MAINE: 'ME',
+  MARYLAND: 'MD',
+  MASSACHUSETTS: 'MA',
+  MICHIGAN: 'MI',
+  MINNESOTA: 'MN',
+  MISSISSIPPI: 'MS',
+  MISSOURI: 'MO',
+  MONTANA: 'MT',
+  NEBRASKA: 'NE',
+  NEVADA: 'NV',
+  'NEW HAMPSHIRE': 'NH',
+  'NEW JERSEY': 'NJ',
+  'NEW MEXICO': 'NM',
+  'NEW YORK': 'NY',
+  'NORTH CAROLINA': 'NC',
+  'NORTH DAKOTA': 'ND',
+  OHIO: 'OH',
+  OKLAHOMA: 'OK',
+  OREGON: 'OR',
+  PENNSYLVANIA: 'PA',
+  'RHODE ISLAND': 'RI',
+  'SOUTH CAROLINA': 'SC',
+  'SOUTH DAKOTA': 'SD',
+  TENNESSEE: 'TN',
+  TEXAS: 'TX',
+  UTAH: 'UT',
+  VERMONT: 'VT',
+  VIRGINIA: 'VA',
+  WASHINGTON: 'WA',
+  'WEST VIRGINIA': 'WV',
+  WISCONSIN: 'WI',
+  WYOMING: 'WY',
+  'DISTRICT OF COLUMBIA': 'DC',
+  'PUERTO RICO': 'PR',
 };
 
 interface Keyword {
@@ -61,25 +109,77 @@ const KEYWORDS: Keyword[] = [
   // passports
   { pattern: /PASSPORT/, label: 'PASSPORT', type: 'passport', weight: 3 },
   { pattern: /PASSEPORT/, label: 'PASSEPORT', type: 'passport', weight: 3 },
-  { pattern: /PASAPORTE|PASSAPORTO|PASSAPORTE|REISEPASS|PASZPORT|PASPOORT|PASAPORT|CESTOVNIPAS|PASSI\b|PASUL/, label: 'passport (other language)', type: 'passport', weight: 3 },
+  {
+    pattern: /PASAPORTE|PASSAPORTO|PASSAPORTE|REISEPASS|PASZPORT|PASPOORT|PASAPORT|CESTOVNIPAS|PASSI\b|PASUL/,
+    label: 'passport (other language)',
+    type: 'passport',
+    weight: 3,
+  },
   // driving licences
   { pattern: /DRIVER'?S?LICEN[CS]E|DRIVERLICEN|DRIVERSLICEN/, label: 'DRIVER LICENSE', type: 'drivers-license', weight: 4 },
   { pattern: /DRIVINGLICEN[CS]E/, label: 'DRIVING LICENCE', type: 'drivers-license', weight: 4 },
-  { pattern: /PERMISDECONDU[I1]RE|FUHRERSCHEIN|FUEHRERSCHEIN|PERMISODECONDUCIR|PATENTEDIGUIDA|RIJBEWIJS|PRAWOJAZDY/, label: 'driving licence (EU language)', type: 'drivers-license', weight: 4 },
-  { pattern: /OPERATOR'?S?LICEN[CS]E|COMMERCIALDRIVER|LEARNER'?S?PERMIT|INSTRUCTIONPERMIT/, label: 'OPERATOR/PERMIT', type: 'drivers-license', weight: 3 },
-  { pattern: /ENDORSE|\bRESTR(ICTIONS)?\b|\bCLASS( [A-DM])?\b|\bDLN? ?[0-9]|4DDLN?|\bDL(NO)?\b/, label: 'licence fields (CLASS/DL/ENDORSE/RESTR)', type: 'drivers-license', weight: 1.5 },
+  {
+    pattern: /PERMISDECONDU[I1]RE|FUHRERSCHEIN|FUEHRERSCHEIN|PERMISODECONDUCIR|PATENTEDIGUIDA|RIJBEWIJS|PRAWOJAZDY/,
+    label: 'driving licence (EU language)',
+    type: 'drivers-license',
+    weight: 4,
+  },
+  {
+    pattern: /OPERATOR'?S?LICEN[CS]E|COMMERCIALDRIVER|LEARNER'?S?PERMIT|INSTRUCTIONPERMIT/,
+    label: 'OPERATOR/PERMIT',
+    type: 'drivers-license',
+    weight: 3,
+  },
+  {
+    pattern: /ENDORSE|\bRESTR(ICTIONS)?\b|\bCLASS( [A-DM])?\b|\bDLN? ?[0-9]|4DDLN?|\bDL(NO)?\b/,
+    label: 'licence fields (CLASS/DL/ENDORSE/RESTR)',
+    type: 'drivers-license',
+    weight: 1.5,
+  },
   { pattern: /ORGANDONOR|DONOR|VETERAN/, label: 'DONOR/VETERAN', type: 'drivers-license', weight: 0.5 },
   // identity cards
-  { pattern: /IDENTIFICATIONCARD|IDENTITYCARD|IDCARD|NATIONALID|IDENTITYDOCUMENT/, label: 'IDENTITY/IDENTIFICATION CARD', type: 'identification', weight: 4 },
-  { pattern: /CARTENATIONALE|CARTED'?IDENTITE|DOCUMENTONACIONAL|DEIDENTIDAD|PERSONALAUSWEIS|IDENTITATSKARTE|IDENTITEITSKAART|CARTADIIDENTITA|OSOBNAIZKAZNICA|CARTEDIDENTITE|BULETINDEIDENTITATE|CARTEIDENTITATE|DOWODOSOBISTY|OBCANSKYPRUKAZ/, label: 'identity card (other language)', type: 'identification', weight: 4 },
+  {
+    pattern: /IDENTIFICATIONCARD|IDENTITYCARD|IDCARD|NATIONALID|IDENTITYDOCUMENT/,
+    label: 'IDENTITY/IDENTIFICATION CARD',
+    type: 'identification',
+    weight: 4,
+  },
+  {
+    pattern:
+      /CARTENATIONALE|CARTED'?IDENTITE|DOCUMENTONACIONAL|DEIDENTIDAD|PERSONALAUSWEIS|IDENTITATSKARTE|IDENTITEITSKAART|CARTADIIDENTITA|OSOBNAIZKAZNICA|CARTEDIDENTITE|BULETINDEIDENTITATE|CARTEIDENTITATE|DOWODOSOBISTY|OBCANSKYPRUKAZ/,
+    label: 'identity card (other language)',
+    type: 'identification',
+    weight: 4,
+  },
   { pattern: /\bDNI\b|IDENTIDAD|IDENTITE|IDENTITY/, label: 'IDENTITY', type: 'identification', weight: 1.5 },
-  { pattern: /NOTADRIVER|NONDRIVER|NOTVALIDFORDRIVING|IDENTIFICATIONONLY/, label: 'NOT A DRIVER LICENSE', type: 'identification', weight: 6 },
+  {
+    pattern: /NOTADRIVER|NONDRIVER|NOTVALIDFORDRIVING|IDENTIFICATIONONLY/,
+    label: 'NOT A DRIVER LICENSE',
+    type: 'identification',
+    weight: 6,
+  },
   // residence
-  { pattern: /RESIDENCEPERMIT|RESIDENTPERMIT|TITREDESEJOUR|AUFENTHALTSTITEL|AUFENTHALTSERLAUBNIS|PERMESSODISOGGIORNO|PERMISODERESIDENCIA|VERBLIJFSDOCUMENT|KARTAPOBYTU/, label: 'RESIDENCE PERMIT', type: 'residence', weight: 6 },
-  { pattern: /PERMANENTRESIDEN|RESIDENTCARD|RESIDENTIDENTITY|GREENCARD|NONPERMANENTRESIDENT|RESIDENTE/, label: 'RESIDENT CARD', type: 'residence', weight: 6 },
+  {
+    pattern:
+      /RESIDENCEPERMIT|RESIDENTPERMIT|TITREDESEJOUR|AUFENTHALTSTITEL|AUFENTHALTSERLAUBNIS|PERMESSODISOGGIORNO|PERMISODERESIDENCIA|VERBLIJFSDOCUMENT|KARTAPOBYTU/,
+    label: 'RESIDENCE PERMIT',
+    type: 'residence',
+    weight: 6,
+  },
+  {
+    pattern: /PERMANENTRESIDEN|RESIDENTCARD|RESIDENTIDENTITY|GREENCARD|NONPERMANENTRESIDENT|RESIDENTE/,
+    label: 'RESIDENT CARD',
+    type: 'residence',
+    weight: 6,
+  },
   // visa and negatives
   { pattern: /\bVISA\b|VISAS|IMMIGRANTVISA|SCHENGEN/, label: 'VISA', type: 'visa', weight: 3 },
-  { pattern: /INVOICE|FACTURE|CARTEVITALE|ASSURANCEMALADIE|VALIDTHRU|DEBIT|CREDITCARD|MASTERCARD|TOTALDUE|AMOUNTDUE/, label: 'non-identity (invoice/health/payment card)', type: 'negative', weight: 4 },
+  {
+    pattern: /INVOICE|FACTURE|CARTEVITALE|ASSURANCEMALADIE|VALIDTHRU|DEBIT|CREDITCARD|MASTERCARD|TOTALDUE|AMOUNTDUE/,
+    label: 'non-identity (invoice/health/payment card)',
+    type: 'negative',
+    weight: 4,
+  },
 ];
 
 const COUNTRY_WORDS: Array<[RegExp, string]> = [
@@ -103,11 +203,19 @@ const ALPHA3_BY_ICAO: Record<string, string> = { D: 'DEU', GBD: 'GBR', GBN: 'GBR
 
 /** Uppercase, diacritics removed, spaces and punctuation (except apostrophe) dropped; OCR merges words anyway. */
 function compact(s: string): string {
-  return s.normalize('NFD').replace(/[\u0300-\u036f]/g, '').toUpperCase().replace(/[^A-Z0-9'\n]/g, '');
+  return s
+    .normalize('NFD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .toUpperCase()
+    .replace(/[^A-Z0-9'\n]/g, '');
 }
 
 function findUsState(lines: string[]): { name: string; code: string } | null {
-  const text = lines.join('\n').normalize('NFD').replace(/[\u0300-\u036f]/g, '').toUpperCase();
+  const text = lines
+    .join('\n')
+    .normalize('NFD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .toUpperCase();
   const spaced = text.replace(/[^A-Z\n]+/g, ' ');
   const squashed = text.replace(/[^A-Z\n]/g, '');
   let best: { name: string; code: string; pos: number } | null = null;
@@ -132,20 +240,29 @@ function findUsState(lines: string[]): { name: string; code: string } | null {
  * Classifies a document from its OCR lines and parsed MRZ.
  * `ocrLines` may be strings or OCR results ({ text }).
  */
-export function classifyDocument(
-  ocrLines: Array<string | { text: string }>,
-  mrz?: MrzResult | null,
-): DocumentClassification {
+export function classifyDocument(ocrLines: Array<string | { text: string }>, mrz?: MrzResult | null): DocumentClassification {
   const lines = ocrLines.map((l) => (typeof l === 'string' ? l : l.text));
   const text = lines.map(compact).join('\n');
   // Everything joined: keywords split over two boxes ("IDENTIFICATION" / "CARD") still match.
   const joined = text.replace(/\n/g, '');
   // Same text with single spaces between words, for patterns anchored with \b.
   const spaced = lines
-    .map((l) => l.normalize('NFD').replace(/[\u0300-\u036f]/g, '').toUpperCase().replace(/[^A-Z0-9']+/g, ' ').trim())
+    .map((l) =>
+      l
+        .normalize('NFD')
+        .replace(/[\u0300-\u036f]/g, '')
+        .toUpperCase()
+        .replace(/[^A-Z0-9']+/g, ' ')
+        .trim(),
+    )
     .join('\n');
   const scores: Record<string, number> = {
-    passport: 0, 'drivers-license': 0, identification: 0, residence: 0, visa: 0, negative: 0,
+    passport: 0,
+    'drivers-license': 0,
+    identification: 0,
+    residence: 0,
+    visa: 0,
+    negative: 0,
   };
   const evidence: string[] = [];
   let country: string | null = null;
@@ -248,7 +365,6 @@ export function classifyDocument(
   else if (topLabel === 'visa' || topLabel === 'negative') documentType = 'unknown';
   else documentType = topLabel as DocumentType;
   const margin = topScore - second;
-  const confidence =
-    topScore < 1.5 ? 0.2 : Math.max(0.3, Math.min(0.99, 0.5 + 0.05 * topScore + 0.05 * margin));
+  const confidence = topScore < 1.5 ? 0.2 : Math.max(0.3, Math.min(0.99, 0.5 + 0.05 * topScore + 0.05 * margin));
   return { documentType, country, subdivision, confidence: Math.round(confidence * 100) / 100, evidence };
 }

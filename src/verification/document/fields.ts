@@ -24,8 +24,26 @@ export interface DocumentFields {
 type Line = string | { text: string };
 
 const MONTHS: Record<string, number> = {
-  JAN: 1, FEB: 2, FEV: 2, MAR: 3, APR: 4, AVR: 4, MAY: 5, MAI: 5, JUN: 6, JUIN: 6, JUL: 7, JUIL: 7, AUG: 8, AOU: 8, AOUT: 8,
-  SEP: 9, SEPT: 9, OCT: 10, NOV: 11, DEC: 12,
+  JAN: 1,
+  FEB: 2,
+  FEV: 2,
+  MAR: 3,
+  APR: 4,
+  AVR: 4,
+  MAY: 5,
+  MAI: 5,
+  JUN: 6,
+  JUIN: 6,
+  JUL: 7,
+  JUIL: 7,
+  AUG: 8,
+  AOU: 8,
+  AOUT: 8,
+  SEP: 9,
+  SEPT: 9,
+  OCT: 10,
+  NOV: 11,
+  DEC: 12,
 };
 
 function iso(y: number, m: number, d: number): string | null {
@@ -35,7 +53,11 @@ function iso(y: number, m: number, d: number): string | null {
   return dt.toISOString().slice(0, 10);
 }
 
-interface FoundDate { iso: string; index: number; before: string }
+interface FoundDate {
+  iso: string;
+  index: number;
+  before: string;
+}
 
 /** A printed year; two digits mean 19YY when YY exceeds this year's YY by more than 20, else 20YY. */
 function fullYear(printed: string): number {
@@ -49,7 +71,9 @@ export function findDates(line: string, usOrder = true): FoundDate[] {
   const out: FoundDate[] = [];
   const s = line.toUpperCase().replace(/[O]/g, (c, i, str) => (/\d/.test(str[i - 1] ?? '') || /\d/.test(str[i + 1] ?? '') ? '0' : c));
   for (const m of s.matchAll(/(?<![0-9])(\d{1,2})\s?[/\-.]\s?(\d{1,2})\s?[/\-.]\s?(\d{4}|\d{2})(?![0-9])/g)) {
-    const a = Number(m[1]), b = Number(m[2]), y = fullYear(m[3]);
+    const a = Number(m[1]),
+      b = Number(m[2]),
+      y = fullYear(m[3]);
     let d = usOrder ? iso(y, a, b) : iso(y, b, a);
     if (!d) d = usOrder ? iso(y, b, a) : iso(y, a, b);
     if (d) out.push({ iso: d, index: m.index!, before: s.slice(0, m.index) });
@@ -75,10 +99,15 @@ export function findDates(line: string, usOrder = true): FoundDate[] {
 const DOB_LABEL = /(DOB|D0B|BIRTH|NAISSANCE|NACIMIENTO|GEBURT|\b3\s*DOB|\bBD\b|BORN)\W*$/;
 const EXP_LABEL = /(EXP|EXPIRES|EXPIRY|EXPIRATION|\b4B\b|4B\s*EXP|VALID UNTIL|VALABLE|CADUCIDAD|GULTIG)\W*[A-Z]{0,3}\W*$/;
 
-interface LabelledDates { dob: string | null; exp: string | null; all: string[] }
+interface LabelledDates {
+  dob: string | null;
+  exp: string | null;
+  all: string[];
+}
 
 function datesFromText(lines: string[], usOrder: boolean): LabelledDates {
-  let dob: string | null = null, exp: string | null = null;
+  let dob: string | null = null,
+    exp: string | null = null;
   const all: string[] = [];
   lines.forEach((line, i) => {
     const found = findDates(line, usOrder);
@@ -107,7 +136,8 @@ function documentNumberFromText(lines: string[]): string | null {
     const u = line.toUpperCase();
     for (const re of DOC_NUMBER_PATTERNS) {
       const m = re.exec(u);
-      if (m && /\d{3,}/.test(m[1]) && !/\d{1,2}[/-]\d{1,2}[/-]\d{2,4}/.test(m[1])) return m[1].replace(/\s+/g, '').replace(/^[-]+|[-]+$/g, '');
+      if (m && /\d{3,}/.test(m[1]) && !/\d{1,2}[/-]\d{1,2}[/-]\d{2,4}/.test(m[1]))
+        return m[1].replace(/\s+/g, '').replace(/^[-]+|[-]+$/g, '');
     }
   }
   // Florida-style formatted numbers: letter + digit groups separated by '-'.
@@ -120,7 +150,8 @@ function documentNumberFromText(lines: string[]): string | null {
 
 /** AAMVA numbered name fields: "1 SAMPLE" (family name), "2 JOE" (given names); also LN/FN labels. */
 function nameFromText(lines: string[]): { surname: string | null; givenNames: string | null } {
-  let surname: string | null = null, givenNames: string | null = null;
+  let surname: string | null = null,
+    givenNames: string | null = null;
   for (const line of lines) {
     const u = line.toUpperCase().trim();
     let m = /^(?:1|LN|LAST\s*NAME|SURNAME)[\s.:]*([A-Z][A-Z' -]{1,30})$/.exec(u);
@@ -142,9 +173,13 @@ export function extractFields(
   options: { country?: string | null; usDateOrder?: boolean } = {},
 ): DocumentFields {
   const lines = ocrLines.map((l) => (typeof l === 'string' ? l : l.text));
-  let fromMrz = 0, fromOcr = 0;
-  let surname: string | null = null, givenNames: string | null = null;
-  let dateOfBirth: string | null = null, expirationDate: string | null = null, documentNumber: string | null = null;
+  let fromMrz = 0,
+    fromOcr = 0;
+  let surname: string | null = null,
+    givenNames: string | null = null;
+  let dateOfBirth: string | null = null,
+    expirationDate: string | null = null,
+    documentNumber: string | null = null;
   let country: string | null = null;
   if (mrz) {
     if (mrz.surname) {
@@ -217,9 +252,15 @@ export function isExpired(expirationDate: string | null | undefined, today: Date
 /** Uppercase, diacritics removed (incl. ß/Æ/Ø expansions), punctuation to spaces, tokens. */
 export function normaliseName(name: string): string[] {
   const s = name
-    .replace(/ß/g, 'SS').replace(/[Ææ]/g, 'AE').replace(/[Øø]/g, 'O').replace(/[Œœ]/g, 'OE')
-    .normalize('NFD').replace(/[\u0300-\u036f]/g, '')
-    .toUpperCase().replace(/[^A-Z]+/g, ' ').trim();
+    .replace(/ß/g, 'SS')
+    .replace(/[Ææ]/g, 'AE')
+    .replace(/[Øø]/g, 'O')
+    .replace(/[Œœ]/g, 'OE')
+    .normalize('NFD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .toUpperCase()
+    .replace(/[^A-Z]+/g, ' ')
+    .trim();
   return s ? s.split(' ') : [];
 }
 
@@ -233,17 +274,30 @@ function ratio(a: string, b: string): number {
  * (so a missing middle name still scores high) and a per-token fuzzy match.
  */
 export function nameSimilarity(a: string, b: string): number {
-  const ta = normaliseName(a), tb = normaliseName(b);
+  const ta = normaliseName(a),
+    tb = normaliseName(b);
   if (!ta.length || !tb.length) return 0;
-  const sortA = [...ta].sort().join(' '), sortB = [...tb].sort().join(' ');
+  const sortA = [...ta].sort().join(' '),
+    sortB = [...tb].sort().join(' ');
   const tokenSort = ratio(sortA, sortB);
-  const setA = new Set(ta), setB = new Set(tb);
-  const inter = [...setA].filter((t) => setB.has(t)).sort().join(' ');
-  const restA = [...setA].filter((t) => !setB.has(t)).sort().join(' ');
-  const restB = [...setB].filter((t) => !setA.has(t)).sort().join(' ');
+  const setA = new Set(ta),
+    setB = new Set(tb);
+  const inter = [...setA]
+    .filter((t) => setB.has(t))
+    .sort()
+    .join(' ');
+  const restA = [...setA]
+    .filter((t) => !setB.has(t))
+    .sort()
+    .join(' ');
+  const restB = [...setB]
+    .filter((t) => !setA.has(t))
+    .sort()
+    .join(' ');
   let tokenSet = 0;
   if (inter) {
-    const withA = (inter + ' ' + restA).trim(), withB = (inter + ' ' + restB).trim();
+    const withA = (inter + ' ' + restA).trim(),
+      withB = (inter + ' ' + restB).trim();
     tokenSet = Math.max(ratio(inter, withA), ratio(inter, withB), ratio(withA, withB));
     // A subset match counts fully only if it covers at least two tokens (first + last name).
     if (inter.split(' ').length < 2 && (restA || restB)) tokenSet = Math.min(tokenSet, 0.8);

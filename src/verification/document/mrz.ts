@@ -91,20 +91,47 @@ export function checkDigitMatches(field: string, digit: string): boolean {
 }
 
 const SPECIAL_TO_FILLER: Record<string, string> = {
-  '«': '<<', '‹': '<', '〈': '<', '＜': '<', 'く': '<', 'ぐ': '<', '≤': '<', '⟨': '<', '(': '<', '{': '<', '[': '<',
+  '«': '<<',
+  '‹': '<',
+  '〈': '<',
+  '＜': '<',
+  く: '<',
+  ぐ: '<',
+  '≤': '<',
+  '⟨': '<',
+  '(': '<',
+  '{': '<',
+  '[': '<',
 };
 
 /** Uppercases, strips spaces/diacritics and maps chevron look-alikes to '<'; keeps only [A-Z0-9<]. */
 export function normaliseMrzText(text: string): string {
   let s = text.normalize('NFKC');
   s = s.replace(/[«‹〈＜くぐ≤⟨({[]/g, (m) => SPECIAL_TO_FILLER[m] ?? '<');
-  s = s.normalize('NFD').replace(/[\u0300-\u036f]/g, '').toUpperCase();
+  s = s
+    .normalize('NFD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .toUpperCase();
   s = s.replace(/[ØΟО]/g, '0');
   return s.replace(/[^A-Z0-9<]/g, '');
 }
 
 const LETTER_TO_DIGIT: Record<string, string> = {
-  O: '0', Q: '0', D: '0', U: '0', C: '0', I: '1', L: '1', J: '1', T: '1', Z: '2', S: '5', G: '6', B: '8', A: '4', E: '8',
+  O: '0',
+  Q: '0',
+  D: '0',
+  U: '0',
+  C: '0',
+  I: '1',
+  L: '1',
+  J: '1',
+  T: '1',
+  Z: '2',
+  S: '5',
+  G: '6',
+  B: '8',
+  A: '4',
+  E: '8',
 };
 const DIGIT_TO_LETTER: Record<string, string> = { '0': 'O', '1': 'I', '2': 'Z', '4': 'A', '5': 'S', '6': 'G', '8': 'B' };
 
@@ -166,7 +193,8 @@ function fixAlphanumeric(name: string, value: string, check: string, corrections
   const chars = [...value];
   const options: Array<{ pos: number; alts: string[] }> = [];
   chars.forEach((c, i) => {
-    const prev = chars[i - 1], next = chars[i + 1];
+    const prev = chars[i - 1],
+      next = chars[i + 1];
     const neighbourDigit = isDigit(prev) || isDigit(next);
     const neighbourLetter = isLetter(prev) || isLetter(next);
     if (isLetter(c) && neighbourDigit && !(isLetter(prev) && isLetter(next)) && LETTER_TO_DIGIT[c] && 'OQDIZSBGL'.includes(c)) {
@@ -278,7 +306,8 @@ export function parseMrz(rawLines: string[], today: Date = new Date()): MrzResul
 
   let nameField: string, docNo: Fixed, dob: Fixed, exp: Fixed, natRaw: string, sexRaw: string, optionalData: string;
   const checkDigits: MrzCheckDigits = { documentNumber: false, dateOfBirth: false, expirationDate: false };
-  let l1 = lines[0], l2 = lines[1];
+  let l1 = lines[0],
+    l2 = lines[1];
   const l3 = lines[2] ?? '';
 
   if (format === 'FR-CNI') {
@@ -287,7 +316,12 @@ export function parseMrz(rawLines: string[], today: Date = new Date()): MrzResul
     dob = fixNumeric('dateOfBirth', l2.slice(27, 33), l2[33], corrections);
     l2 = docNo.value + docNo.check + l2.slice(13, 27) + dob.value + dob.check + l2.slice(34);
     const surname = toLetters(l1.slice(5, 30)).replace(/<+$/, '').replace(/<+/g, ' ').trim();
-    const given = toLetters(l2.slice(13, 27)).replace(/<+$/, '').split('<<').map((g) => g.replace(/<+/g, ' ').trim()).filter(Boolean).join(' ');
+    const given = toLetters(l2.slice(13, 27))
+      .replace(/<+$/, '')
+      .split('<<')
+      .map((g) => g.replace(/<+/g, ' ').trim())
+      .filter(Boolean)
+      .join(' ');
     const composite = fixCompositeCheck(l1 + l2.slice(0, 35), l2[35], corrections);
     l2 = l2.slice(0, 35) + composite.check;
     // The card carries no expiry date in its MRZ.
@@ -366,13 +400,19 @@ export function parseMrz(rawLines: string[], today: Date = new Date()): MrzResul
       l2 = l2.slice(0, 43) + composite.check;
       checkDigits.composite = composite.ok;
     } else if (format === 'TD2') {
-      optionalData = l2.slice(28, 35).replace(/^<+|<+$/g, '').replace(/<+/g, ' ');
+      optionalData = l2
+        .slice(28, 35)
+        .replace(/^<+|<+$/g, '')
+        .replace(/<+/g, ' ');
       const composite = fixCompositeCheck(l2.slice(0, 10) + l2.slice(13, 20) + l2.slice(21, 35), l2[35], corrections);
       l2 = l2.slice(0, 35) + composite.check;
       checkDigits.composite = composite.ok;
     } else {
       // Visas: optional data fills the rest of line 2, no composite digit.
-      optionalData = l2.slice(28, long ? 44 : 36).replace(/^<+|<+$/g, '').replace(/<+/g, ' ');
+      optionalData = l2
+        .slice(28, long ? 44 : 36)
+        .replace(/^<+|<+$/g, '')
+        .replace(/<+/g, ' ');
     }
   }
 
@@ -457,9 +497,11 @@ function mergeRowFragments(items: MrzTextLine[]): MrzTextLine[] {
       const ic = it.box.y + it.box.height / 2;
       const sameRow = Math.abs(pc - ic) < Math.min(prev.box.height, it.box.height) * 0.6;
       const rightOf = it.box.x > prev.box.x + prev.box.width * 0.5;
-      const a = normaliseMrzText(prev.text), b = normaliseMrzText(it.text);
+      const a = normaliseMrzText(prev.text),
+        b = normaliseMrzText(it.text);
       if (sameRow && rightOf && (a.includes('<') || b.includes('<')) && a.length + b.length <= 46 && a.length >= 4 && b.length >= 2) {
-        const x = Math.min(prev.box.x, it.box.x), y = Math.min(prev.box.y, it.box.y);
+        const x = Math.min(prev.box.x, it.box.x),
+          y = Math.min(prev.box.y, it.box.y);
         const x2 = Math.max(prev.box.x + prev.box.width, it.box.x + it.box.width);
         const y2 = Math.max(prev.box.y + prev.box.height, it.box.y + it.box.height);
         out[out.length - 1] = { text: prev.text + it.text, box: { x, y, width: x2 - x, height: y2 - y } };
@@ -500,24 +542,24 @@ export function findMrz(ocrLines: Array<string | MrzTextLine>, today: Date = new
   for (const { n, len } of shapes) {
     for (let i = 0; i + n <= cands.length; i++) {
       for (const window of [cands.slice(i, i + n), cands.slice(i, i + n).reverse()]) {
-      // Long filler runs lose '<' most often, so allow a larger shortfall for lines ending in fillers.
-      if (!window.every((l) => Math.abs(l.length - len) <= 5 || (l.length < len && len - l.length <= 12 && l.endsWith('<<')))) continue;
-      const variants = window.map((l) => lengthVariants(l, len));
-      const combos: string[][] = [[]];
-      for (const vs of variants) {
-        const next: string[][] = [];
-        for (const c of combos) for (const v of vs) next.push([...c, v]);
-        combos.splice(0, combos.length, ...next);
-      }
-      for (const combo of combos) {
-        const r = parseMrz(combo, today);
-        if (!r) continue;
-        const s = score(r) - window.reduce((acc, l) => acc + Math.abs(l.length - len), 0) * 0.5;
-        if (s > bestScore) {
-          bestScore = s;
-          best = r;
+        // Long filler runs lose '<' most often, so allow a larger shortfall for lines ending in fillers.
+        if (!window.every((l) => Math.abs(l.length - len) <= 5 || (l.length < len && len - l.length <= 12 && l.endsWith('<<')))) continue;
+        const variants = window.map((l) => lengthVariants(l, len));
+        const combos: string[][] = [[]];
+        for (const vs of variants) {
+          const next: string[][] = [];
+          for (const c of combos) for (const v of vs) next.push([...c, v]);
+          combos.splice(0, combos.length, ...next);
         }
-      }
+        for (const combo of combos) {
+          const r = parseMrz(combo, today);
+          if (!r) continue;
+          const s = score(r) - window.reduce((acc, l) => acc + Math.abs(l.length - len), 0) * 0.5;
+          if (s > bestScore) {
+            bestScore = s;
+            best = r;
+          }
+        }
       }
     }
   }

@@ -14,7 +14,12 @@ export interface RgbImage {
   height: number;
 }
 
-export interface OcrBox { x: number; y: number; width: number; height: number }
+export interface OcrBox {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
 
 export interface OcrLine {
   text: string;
@@ -68,7 +73,9 @@ let charset: string[] | null = null;
 /** CTC alphabet: index 0 is the blank, then ppocr_keys_v1, then a space. */
 function ctcCharset(): string[] {
   if (!charset) {
-    const keys = readFileSync(verifiedModelPath(KEYS_FILE), 'utf8').split('\n').map((l) => l.replace(/\r$/, ''));
+    const keys = readFileSync(verifiedModelPath(KEYS_FILE), 'utf8')
+      .split('\n')
+      .map((l) => l.replace(/\r$/, ''));
     while (keys.length && keys[keys.length - 1] === '') keys.pop();
     charset = ['', ...keys, ' '];
   }
@@ -84,11 +91,14 @@ export async function loadOcrModels(): Promise<void> {
 // ---------------------------------------------------------------- detection
 
 export interface RotatedRect {
-  cx: number; cy: number;
+  cx: number;
+  cy: number;
   /** Unit vector along the text direction. */
-  ux: number; uy: number;
+  ux: number;
+  uy: number;
   /** Extent along u (length) and across it (thickness). */
-  w: number; h: number;
+  w: number;
+  h: number;
   score: number;
 }
 
@@ -131,13 +141,17 @@ async function detect(img: RgbImage, maxSide: number, minSide: number): Promise<
   const prob = out[session.outputNames[0]].data as Float32Array;
 
   const rects = boxesFromProbabilityMap(prob, dw, dh);
-  const sx = img.width / dw, sy = img.height / dh;
+  const sx = img.width / dw,
+    sy = img.height / dh;
   const scaled: RotatedRect[] = [];
   for (const r of rects) {
     // Map to input pixels (anisotropic scale is tiny: only the rounding to 32).
-    const ax = r.ux * r.w * sx, ay = r.uy * r.w * sy;
-    const bx = -r.uy * r.h * sx, by = r.ux * r.h * sy;
-    const w = Math.hypot(ax, ay), h = Math.hypot(bx, by);
+    const ax = r.ux * r.w * sx,
+      ay = r.uy * r.w * sy;
+    const bx = -r.uy * r.h * sx,
+      by = r.ux * r.h * sy;
+    const w = Math.hypot(ax, ay),
+      h = Math.hypot(bx, by);
     scaled.push({ cx: r.cx * sx, cy: r.cy * sy, ux: ax / w, uy: ay / w, w, h, score: r.score });
   }
   return scaled;
@@ -155,12 +169,15 @@ export function boxesFromProbabilityMap(prob: Float32Array, width: number, heigh
     // Flood fill (8-connectivity), tracking per-row x extents for the hull.
     const rowMin = new Map<number, number>();
     const rowMax = new Map<number, number>();
-    let sp = 0, count = 0, sum = 0;
+    let sp = 0,
+      count = 0,
+      sum = 0;
     stack[sp++] = start;
     label[start] = comp;
     while (sp > 0) {
       const p = stack[--sp];
-      const y = (p / width) | 0, x = p - y * width;
+      const y = (p / width) | 0,
+        x = p - y * width;
       count++;
       sum += prob[p];
       const mn = rowMin.get(y);
@@ -194,7 +211,8 @@ export function boxesFromProbabilityMap(prob: Float32Array, width: number, heigh
     if (Math.min(rect.w, rect.h) < MIN_BOX_SIDE) continue;
     // Unclip: offset the polygon outward by area * ratio / perimeter.
     const d = (rect.w * rect.h * UNCLIP_RATIO) / (2 * (rect.w + rect.h));
-    const w = rect.w + 2 * d, h = rect.h + 2 * d;
+    const w = rect.w + 2 * d,
+      h = rect.h + 2 * d;
     if (Math.min(w, h) < MIN_BOX_SIDE + 2) continue;
     rects.push(orient({ ...rect, w, h, score }));
   }
@@ -246,13 +264,18 @@ function minAreaRect(points: number[][]): RotatedRect {
   let best: RotatedRect = { cx: 0, cy: 0, ux: 1, uy: 0, w: 0, h: 0, score: 0 };
   let bestArea = Infinity;
   for (let i = 0; i < hull.length; i++) {
-    const a = hull[i], b = hull[(i + 1) % hull.length];
-    let ux = b[0] - a[0], uy = b[1] - a[1];
+    const a = hull[i],
+      b = hull[(i + 1) % hull.length];
+    let ux = b[0] - a[0],
+      uy = b[1] - a[1];
     const len = Math.hypot(ux, uy);
     if (len === 0) continue;
     ux /= len;
     uy /= len;
-    let minU = Infinity, maxU = -Infinity, minV = Infinity, maxV = -Infinity;
+    let minU = Infinity,
+      maxU = -Infinity,
+      minV = Infinity,
+      maxV = -Infinity;
     for (const p of hull) {
       const u = p[0] * ux + p[1] * uy;
       const v = -p[0] * uy + p[1] * ux;
@@ -264,7 +287,8 @@ function minAreaRect(points: number[][]): RotatedRect {
     const area = (maxU - minU) * (maxV - minV);
     if (area < bestArea) {
       bestArea = area;
-      const cu = (minU + maxU) / 2, cv = (minV + maxV) / 2;
+      const cu = (minU + maxU) / 2,
+        cv = (minV + maxV) / 2;
       best = { cx: cu * ux - cv * uy, cy: cu * uy + cv * ux, ux, uy, w: maxU - minU, h: maxV - minV, score: 0 };
     }
   }
@@ -283,14 +307,27 @@ function cropWidth(r: RotatedRect, widthScale: number): number {
  * written straight into `out` (a batch tensor whose rows are `rowStride`
  * floats apart and whose channel planes are `plane` floats apart).
  */
-function sampleCrop(img: RgbImage, r: RotatedRect, width: number, out: Float32Array, offset: number, rowStride: number, plane: number): void {
-  const vx = -r.uy, vy = r.ux;
-  const stepU = r.w / width, stepV = r.h / REC_HEIGHT;
+function sampleCrop(
+  img: RgbImage,
+  r: RotatedRect,
+  width: number,
+  out: Float32Array,
+  offset: number,
+  rowStride: number,
+  plane: number,
+): void {
+  const vx = -r.uy,
+    vy = r.ux;
+  const stepU = r.w / width,
+    stepV = r.h / REC_HEIGHT;
   const ox = r.cx - (r.ux * r.w) / 2 - (vx * r.h) / 2;
   const oy = r.cy - (r.uy * r.w) / 2 - (vy * r.h) / 2;
-  const W = img.width, H = img.height, src = img.data;
+  const W = img.width,
+    H = img.height,
+    src = img.data;
   const k = 1 / 127.5;
-  const dxu = r.ux * stepU, dyu = r.uy * stepU;
+  const dxu = r.ux * stepU,
+    dyu = r.uy * stepU;
   for (let j = 0; j < REC_HEIGHT; j++) {
     const tv = (j + 0.5) * stepV;
     // Position of the first sample of this row; then step along u.
@@ -300,11 +337,20 @@ function sampleCrop(img: RgbImage, r: RotatedRect, width: number, out: Float32Ar
     for (let i = 0; i < width; i++, xr += dxu, yr += dyu) {
       const x = xr < 0 ? 0 : xr > W - 1 ? W - 1 : xr;
       const y = yr < 0 ? 0 : yr > H - 1 ? H - 1 : yr;
-      const x0 = x | 0, y0 = y | 0;
-      const x1 = x0 + 1 < W ? x0 + 1 : x0, y1 = y0 + 1 < H ? y0 + 1 : y0;
-      const fx = x - x0, fy = y - y0;
-      const w00 = (1 - fx) * (1 - fy), w01 = fx * (1 - fy), w10 = (1 - fx) * fy, w11 = fx * fy;
-      const p00 = (y0 * W + x0) * 3, p01 = (y0 * W + x1) * 3, p10 = (y1 * W + x0) * 3, p11 = (y1 * W + x1) * 3;
+      const x0 = x | 0,
+        y0 = y | 0;
+      const x1 = x0 + 1 < W ? x0 + 1 : x0,
+        y1 = y0 + 1 < H ? y0 + 1 : y0;
+      const fx = x - x0,
+        fy = y - y0;
+      const w00 = (1 - fx) * (1 - fy),
+        w01 = fx * (1 - fy),
+        w10 = (1 - fx) * fy,
+        w11 = fx * fy;
+      const p00 = (y0 * W + x0) * 3,
+        p01 = (y0 * W + x1) * 3,
+        p10 = (y1 * W + x0) * 3,
+        p11 = (y1 * W + x1) * 3;
       const o = row + i;
       // RGB source -> BGR planes, (x/255 - 0.5) / 0.5
       out[o] = (src[p00 + 2] * w00 + src[p01 + 2] * w01 + src[p10 + 2] * w10 + src[p11 + 2] * w11) * k - 1;
@@ -321,7 +367,13 @@ function planBatches(widths: number[]): number[][] {
   for (const i of order) {
     const cur = batches[batches.length - 1];
     // Sorted by width, so the new crop is the widest of the batch.
-    if (cur && cur.length < REC_BATCH && widths[i] * (cur.length + 1) <= REC_BATCH_PIXELS_WIDE && widths[i] <= widths[cur[0]] * REC_BATCH_MAX_PAD) cur.push(i);
+    if (
+      cur &&
+      cur.length < REC_BATCH &&
+      widths[i] * (cur.length + 1) <= REC_BATCH_PIXELS_WIDE &&
+      widths[i] <= widths[cur[0]] * REC_BATCH_MAX_PAD
+    )
+      cur.push(i);
     else batches.push([i]);
   }
   return batches;
@@ -362,9 +414,12 @@ export function ctcGreedyDecode(
   chars: string[],
 ): { text: string; confidence: number } {
   let text = '';
-  let confSum = 0, n = 0, prev = -1;
+  let confSum = 0,
+    n = 0,
+    prev = -1;
   for (let s = 0; s < steps; s++) {
-    let best = 0, bestP = -1;
+    let best = 0,
+      bestP = -1;
     const off = s * classes;
     for (let c = 0; c < classes; c++) {
       const p = probs[off + c];
@@ -388,8 +443,10 @@ export function ctcGreedyDecode(
 function axisBox(r: RotatedRect, img: { width: number; height: number }): OcrBox {
   const hx = (Math.abs(r.ux) * r.w + Math.abs(r.uy) * r.h) / 2;
   const hy = (Math.abs(r.uy) * r.w + Math.abs(r.ux) * r.h) / 2;
-  const x0 = Math.max(0, r.cx - hx), y0 = Math.max(0, r.cy - hy);
-  const x1 = Math.min(img.width, r.cx + hx), y1 = Math.min(img.height, r.cy + hy);
+  const x0 = Math.max(0, r.cx - hx),
+    y0 = Math.max(0, r.cy - hy);
+  const x1 = Math.min(img.width, r.cx + hx),
+    y1 = Math.min(img.height, r.cy + hy);
   return { x: Math.round(x0), y: Math.round(y0), width: Math.round(x1 - x0), height: Math.round(y1 - y0) };
 }
 
@@ -408,7 +465,10 @@ export interface TextRegion {
   rect: RotatedRect;
 }
 
-export interface DetectOptions { maxDetSide?: number; minDetSide?: number }
+export interface DetectOptions {
+  maxDetSide?: number;
+  minDetSide?: number;
+}
 
 /** Text detection only: regions in no particular order. */
 export async function detectText(image: RgbImage, options: DetectOptions = {}): Promise<TextRegion[]> {
@@ -444,7 +504,11 @@ export async function recogniseRegions(
   if (!regions.length) return [];
   const ws = options.widthScale ?? REC_WIDTH_SCALE;
   const scales = regions.map((r) => (typeof ws === 'function' ? ws(r) : ws));
-  const texts = await recogniseRects(image, regions.map((r) => r.rect), scales);
+  const texts = await recogniseRects(
+    image,
+    regions.map((r) => r.rect),
+    scales,
+  );
   return regions.map((r, i) => ({ text: texts[i].text, confidence: texts[i].confidence, box: r.box, angle: r.angle }));
 }
 
@@ -460,9 +524,11 @@ export function readingOrder<T extends { box: OcrBox; angle?: number; thickness?
   const angles = lines.filter((l) => l.box.width > 2 * l.box.height || Math.abs(l.angle ?? 0) > 45).map((l) => l.angle ?? 0);
   const sortedA = (angles.length ? angles : lines.map((l) => l.angle ?? 0)).sort((a, b) => a - b);
   const a = (sortedA[Math.floor(sortedA.length / 2)] * Math.PI) / 180;
-  const ux = Math.cos(a), uy = Math.sin(a);
+  const ux = Math.cos(a),
+    uy = Math.sin(a);
   const items = lines.map((l) => {
-    const cx = l.box.x + l.box.width / 2, cy = l.box.y + l.box.height / 2;
+    const cx = l.box.x + l.box.width / 2,
+      cy = l.box.y + l.box.height / 2;
     const h = l.thickness ?? Math.abs(ux) * l.box.height + Math.abs(uy) * l.box.width;
     return { l, u: cx * ux + cy * uy, v: -cx * uy + cy * ux, h };
   });

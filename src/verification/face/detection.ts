@@ -19,7 +19,8 @@ export interface DetectedFace {
 
 export const DETECT_SCORE_THRESHOLD = 0.7;
 export const DETECT_NMS_IOU = 0.3;
-const IN_W = 320, IN_H = 240;
+const IN_W = 320,
+  IN_H = 240;
 /** With tiles: true, the tiles are scanned unless a face at least this fraction of the image's short side was found. */
 export const SMALL_FACE_FRACTION = 0.15;
 /** Tile detections smaller than this (image pixels) are dropped: on the document set they were all false (guilloche, text). */
@@ -53,8 +54,10 @@ export function nms<T extends { rawBox: Box; score: number }>(items: T[], iouThr
 /** Runs the detector on one region of the image; boxes come back in image coordinates, before NMS. */
 async function detectRegion(img: Raster, region: Box, threshold: number): Promise<{ rawBox: Box; score: number }[]> {
   // libvips (SIMD, anti-aliased reduce) is ~3x faster than a JS resampler here.
-  const left = Math.round(region.x1), top = Math.round(region.y1);
-  const width = Math.round(region.x2) - left, height = Math.round(region.y2) - top;
+  const left = Math.round(region.x1),
+    top = Math.round(region.y1);
+  const width = Math.round(region.x2) - left,
+    height = Math.round(region.y2) - top;
   region = { x1: left, y1: top, x2: left + width, y2: top + height };
   let pipeline = sharp(img.data, { raw: { width: img.width, height: img.height, channels: 3 } });
   if (width !== img.width || height !== img.height) pipeline = pipeline.extract({ left, top, width, height });
@@ -70,7 +73,8 @@ async function detectRegion(img: Raster, region: Box, threshold: number): Promis
   const out = await session.run({ [session.inputNames[0]]: new ort.Tensor('float32', input, [1, 3, IN_H, IN_W]) });
   const scores = out.scores.data as Float32Array;
   const boxes = out.boxes.data as Float32Array;
-  const rw = region.x2 - region.x1, rh = region.y2 - region.y1;
+  const rw = region.x2 - region.x1,
+    rh = region.y2 - region.y1;
   const found: { rawBox: Box; score: number }[] = [];
   for (let i = 0; i < scores.length / 2; i++) {
     const s = scores[i * 2 + 1];
@@ -78,8 +82,10 @@ async function detectRegion(img: Raster, region: Box, threshold: number): Promis
     found.push({
       score: s,
       rawBox: {
-        x1: region.x1 + boxes[i * 4] * rw, y1: region.y1 + boxes[i * 4 + 1] * rh,
-        x2: region.x1 + boxes[i * 4 + 2] * rw, y2: region.y1 + boxes[i * 4 + 3] * rh,
+        x1: region.x1 + boxes[i * 4] * rw,
+        y1: region.y1 + boxes[i * 4 + 1] * rh,
+        x2: region.x1 + boxes[i * 4 + 2] * rw,
+        y2: region.y1 + boxes[i * 4 + 3] * rh,
       },
     });
   }
@@ -88,7 +94,8 @@ async function detectRegion(img: Raster, region: Box, threshold: number): Promis
 
 /** Overlapping tiles: a 2x2 grid of 60%-size tiles (20% overlap: any face up to 20% of the image fits whole in one). */
 function tileRegions(W: number, H: number): Box[] {
-  const tw = W * 0.6, th = H * 0.6;
+  const tw = W * 0.6,
+    th = H * 0.6;
   const tiles: Box[] = [];
   for (const y of [0, H - th]) for (const x of [0, W - tw]) tiles.push({ x1: x, y1: y, x2: x + tw, y2: y + th });
   return tiles;
@@ -98,7 +105,8 @@ function tileRegions(W: number, H: number): Box[] {
 export async function detectFaces(img: Raster, opts: DetectOptions = {}): Promise<DetectedFace[]> {
   const threshold = opts.scoreThreshold ?? DETECT_SCORE_THRESHOLD;
   const src = img;
-  const W = src.width, H = src.height;
+  const W = src.width,
+    H = src.height;
   let cands = await detectRegion(src, { x1: 0, y1: 0, x2: W, y2: H }, threshold);
   // Tiles only help faces that are small in the frame: skip them when a large face was already found.
   // (On the 69 document photos with a portrait the whole-image pass alone found every portrait; tiles
@@ -111,7 +119,12 @@ export async function detectFaces(img: Raster, opts: DetectOptions = {}): Promis
       const inner = (await detectRegion(src, t, threshold)).filter(({ rawBox: b }) => {
         const m = 2;
         if (b.y2 - b.y1 < MIN_TILE_FACE) return false;
-        return (t.x1 <= 0 || b.x1 > t.x1 + m) && (t.y1 <= 0 || b.y1 > t.y1 + m) && (t.x2 >= W || b.x2 < t.x2 - m) && (t.y2 >= H || b.y2 < t.y2 - m);
+        return (
+          (t.x1 <= 0 || b.x1 > t.x1 + m) &&
+          (t.y1 <= 0 || b.y1 > t.y1 + m) &&
+          (t.x2 >= W || b.x2 < t.x2 - m) &&
+          (t.y2 >= H || b.y2 < t.y2 - m)
+        );
       });
       cands = cands.concat(inner);
     }

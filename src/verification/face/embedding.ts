@@ -13,7 +13,9 @@ export const EMBEDDING_SIZE = 512;
  */
 export let EMBEDDING_CHANNEL_ORDER: 'BGR' | 'RGB' = 'BGR';
 /** For the evaluation only: compare channel orders. */
-export function setEmbeddingChannelOrder(order: 'BGR' | 'RGB'): void { EMBEDDING_CHANNEL_ORDER = order; }
+export function setEmbeddingChannelOrder(order: 'BGR' | 'RGB'): void {
+  EMBEDDING_CHANNEL_ORDER = order;
+}
 
 /** `aligned`: interleaved RGB floats 0..255, 112x112 (from alignFace). Returns an L2-normalised embedding. */
 export async function faceEmbedding(aligned: Float32Array): Promise<Float32Array> {
@@ -39,7 +41,13 @@ export async function faceEmbedding(aligned: Float32Array): Promise<Float32Array
 /** Cosine similarity in [-1, 1]; plain cosine, no mean subtraction (the package's JS bug #1). */
 export function cosineSimilarity(a: ArrayLike<number>, b: ArrayLike<number>): number {
   if (a.length !== b.length) throw new Error(`cosineSimilarity: length ${a.length} vs ${b.length}`);
-  let dot = 0, na = 0, nb = 0;
-  for (let i = 0; i < a.length; i++) { dot += a[i] * b[i]; na += a[i] * a[i]; nb += b[i] * b[i]; }
+  let dot = 0,
+    na = 0,
+    nb = 0;
+  for (let i = 0; i < a.length; i++) {
+    dot += a[i] * b[i];
+    na += a[i] * a[i];
+    nb += b[i] * b[i];
+  }
   return na && nb ? dot / Math.sqrt(na * nb) : 0;
 }

@@ -17,7 +17,8 @@ export async function detectLandmarks68(img: Raster, box: Box): Promise<Point[]>
   const session = await modelSession('face/fr_landmark.onnx');
   const out = await session.run({ [session.inputNames[0]]: new ort.Tensor('float32', input, [1, 1, SIZE, SIZE]) });
   const v = out[session.outputNames[0]].data as Float32Array;
-  const w = box.x2 - box.x1, h = box.y2 - box.y1;
+  const w = box.x2 - box.x1,
+    h = box.y2 - box.y1;
   const pts: Point[] = [];
   for (let i = 0; i < 68; i++) pts.push([box.x1 + v[i * 2] * w, box.y1 + v[i * 2 + 1] * h]);
   return pts;
@@ -30,11 +31,5 @@ const mean = (pts: Point[], idx: number[]): Point => [
 
 /** 5 points in ArcFace order: eye (image left), eye (image right), nose tip, mouth corner left, mouth corner right. */
 export function landmarks5From68(p: Point[]): Point[] {
-  return [
-    mean(p, [37, 38, 40, 41]),
-    mean(p, [43, 44, 46, 47]),
-    p[30],
-    mean(p, [48, 60]),
-    mean(p, [54, 64]),
-  ];
+  return [mean(p, [37, 38, 40, 41]), mean(p, [43, 44, 46, 47]), p[30], mean(p, [48, 60]), mean(p, [54, 64])];
 }

@@ -20,15 +20,33 @@ export const LIVENESS_THRESHOLD = 0.5;
 
 /** Silent-Face's crop box: scale about the centre, cap the scale to fit, shift back inside the image. */
 export function livenessCropBox(box: Box, W: number, H: number, scale = LIVENESS_CROP_SCALE): Box {
-  const bw = box.x2 - box.x1, bh = box.y2 - box.y1;
+  const bw = box.x2 - box.x1,
+    bh = box.y2 - box.y1;
   const s = Math.min((H - 1) / bh, (W - 1) / bw, scale);
-  const nw = bw * s, nh = bh * s;
-  const cx = (box.x1 + box.x2) / 2, cy = (box.y1 + box.y2) / 2;
-  let x1 = cx - nw / 2, y1 = cy - nh / 2, x2 = cx + nw / 2, y2 = cy + nh / 2;
-  if (x1 < 0) { x2 -= x1; x1 = 0; }
-  if (y1 < 0) { y2 -= y1; y1 = 0; }
-  if (x2 > W - 1) { x1 -= x2 - W + 1; x2 = W - 1; }
-  if (y2 > H - 1) { y1 -= y2 - H + 1; y2 = H - 1; }
+  const nw = bw * s,
+    nh = bh * s;
+  const cx = (box.x1 + box.x2) / 2,
+    cy = (box.y1 + box.y2) / 2;
+  let x1 = cx - nw / 2,
+    y1 = cy - nh / 2,
+    x2 = cx + nw / 2,
+    y2 = cy + nh / 2;
+  if (x1 < 0) {
+    x2 -= x1;
+    x1 = 0;
+  }
+  if (y1 < 0) {
+    y2 -= y1;
+    y1 = 0;
+  }
+  if (x2 > W - 1) {
+    x1 -= x2 - W + 1;
+    x2 = W - 1;
+  }
+  if (y2 > H - 1) {
+    y1 -= y2 - H + 1;
+    y2 = H - 1;
+  }
   return { x1, y1, x2, y2 };
 }
 
@@ -73,7 +91,10 @@ export function hashDistance(a: string, b: string): number {
   let d = 0;
   for (let i = 0; i < a.length; i += 2) {
     let x = parseInt(a.slice(i, i + 2), 16) ^ parseInt(b.slice(i, i + 2), 16);
-    while (x) { d += x & 1; x >>= 1; }
+    while (x) {
+      d += x & 1;
+      x >>= 1;
+    }
   }
   return d;
 }
@@ -82,9 +103,30 @@ export const SAME_IMAGE_HASH_DISTANCE = 6;
 
 /** Common screen sizes (either orientation): a "selfie" with exactly one of these sizes is often a screenshot. */
 const SCREEN_SIZES = [
-  [1920, 1080], [2560, 1440], [1366, 768], [1280, 720], [1440, 900], [1536, 864], [1280, 800], [2880, 1800], [2560, 1600],
-  [1170, 2532], [1179, 2556], [1284, 2778], [1290, 2796], [1125, 2436], [1242, 2688], [828, 1792], [750, 1334], [1080, 2400],
-  [1080, 2340], [1440, 3200], [1440, 3120], [1080, 1920], [720, 1600], [1080, 2280],
+  [1920, 1080],
+  [2560, 1440],
+  [1366, 768],
+  [1280, 720],
+  [1440, 900],
+  [1536, 864],
+  [1280, 800],
+  [2880, 1800],
+  [2560, 1600],
+  [1170, 2532],
+  [1179, 2556],
+  [1284, 2778],
+  [1290, 2796],
+  [1125, 2436],
+  [1242, 2688],
+  [828, 1792],
+  [750, 1334],
+  [1080, 2400],
+  [1080, 2340],
+  [1440, 3200],
+  [1440, 3120],
+  [1080, 1920],
+  [720, 1600],
+  [1080, 2280],
 ];
 
 export interface ManipulationSignals {
@@ -96,7 +138,8 @@ export interface ManipulationSignals {
 
 /** Cheap signs that a "selfie" is not a fresh camera capture. Signals only: never decisive alone. */
 export function manipulationSignals(img: Pick<DecodedImage, 'originalWidth' | 'originalHeight' | 'hasExif'>): ManipulationSignals {
-  const w = img.originalWidth, h = img.originalHeight;
+  const w = img.originalWidth,
+    h = img.originalHeight;
   return {
     screenResolution: SCREEN_SIZES.some(([a, b]) => (w === a && h === b) || (w === b && h === a)),
     noExif: !img.hasExif,

@@ -48,5 +48,10 @@ export interface FaceMatchResult {
 
 export function matchFaces(a: ArrayLike<number>, b: ArrayLike<number>): FaceMatchResult {
   const similarity = cosineSimilarity(a, b);
-  return { similarity, confidence: matchConfidence(similarity), match: similarity >= FACE_MATCH_THRESHOLD, threshold: FACE_MATCH_THRESHOLD };
+  return {
+    similarity,
+    confidence: matchConfidence(similarity),
+    match: similarity >= FACE_MATCH_THRESHOLD,
+    threshold: FACE_MATCH_THRESHOLD,
+  };
 }

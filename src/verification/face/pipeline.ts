@@ -83,9 +83,13 @@ export async function analyseFace(decoded: DecodedImage, opts: { role: FaceRole 
   if (faces.length === 0 && role === 'selfie') faces = await detectFaces(decoded, { tiles: 'always' });
   const timings: FaceTimings = { detect: ms(t), quality: 0, total: 0 };
   const boxes = faces.map((f) => ({ box: f.box, score: f.score }));
-  const sx = decoded.originalWidth / decoded.width, sy = decoded.originalHeight / decoded.height;
+  const sx = decoded.originalWidth / decoded.width,
+    sy = decoded.originalHeight / decoded.height;
 
-  const finish = <T extends FaceAnalysis>(r: T): T => { timings.total = ms(t0); return r; };
+  const finish = <T extends FaceAnalysis>(r: T): T => {
+    timings.total = ms(t0);
+    return r;
+  };
   const quality = (faceBox?: Box) => {
     const tq = now();
     const q = assessImageQuality(decoded, { faceBox, role });
@@ -94,26 +98,48 @@ export async function analyseFace(decoded: DecodedImage, opts: { role: FaceRole 
   };
 
   if (faces.length === 0) {
-    return finish({ outcome: 'no_face', role, faces: 0, boxes, quality: quality(), timings,
-      reason: role === 'selfie'
-        ? 'No face was found. Look straight at the camera with your whole face in the frame.'
-        : 'No portrait was found on the document. Photograph the side with the photo, flat and fully in the frame.' });
+    return finish({
+      outcome: 'no_face',
+      role,
+      faces: 0,
+      boxes,
+      quality: quality(),
+      timings,
+      reason:
+        role === 'selfie'
+          ? 'No face was found. Look straight at the camera with your whole face in the frame.'
+          : 'No portrait was found on the document. Photograph the side with the photo, flat and fully in the frame.',
+    });
   }
   const primary = pickPrimary(faces, role);
   if (role === 'selfie') {
     const others = faces.filter((f) => f !== primary && side(f.box) >= COMPARABLE_FACE_RATIO * side(primary.box));
     if (others.length > 0) {
-      return finish({ outcome: 'multiple_faces', role, faces: faces.length, boxes, quality: quality(primary.box), timings,
-        reason: 'More than one face is in the photo. Take the selfie alone.' });
+      return finish({
+        outcome: 'multiple_faces',
+        role,
+        faces: faces.length,
+        boxes,
+        quality: quality(primary.box),
+        timings,
+        reason: 'More than one face is in the photo. Take the selfie alone.',
+      });
     }
   }
   const originalBox = { x1: primary.box.x1 * sx, y1: primary.box.y1 * sy, x2: primary.box.x2 * sx, y2: primary.box.y2 * sy };
   const q = quality(primary.box);
   const faceSize = side(originalBox);
   if (faceSize < QUALITY_THRESHOLDS.minFaceSize[role]) {
-    return finish({ outcome: 'face_too_small', role, faces: faces.length, boxes, quality: q, timings,
+    return finish({
+      outcome: 'face_too_small',
+      role,
+      faces: faces.length,
+      boxes,
+      quality: q,
+      timings,
       face: { box: primary.box, originalBox, score: primary.score },
-      reason: q.issues.find((i) => i.code === 'face_too_small')?.reason ?? 'The face is too small.' });
+      reason: q.issues.find((i) => i.code === 'face_too_small')?.reason ?? 'The face is too small.',
+    });
   }
 
   t = now();
@@ -125,21 +151,35 @@ export async function analyseFace(decoded: DecodedImage, opts: { role: FaceRole 
   // Embedding and liveness are independent: run them concurrently (onnxruntime runs each on its own
   // thread, so on 2 cores the selfie's two models overlap). Their timings therefore overlap too.
   const embedStart = now();
-  const embedP = faceEmbedding(aligned.pixels).then((e) => { timings.embed = ms(embedStart); return e; });
+  const embedP = faceEmbedding(aligned.pixels).then((e) => {
+    timings.embed = ms(embedStart);
+    return e;
+  });
   let liveness: LivenessResult | undefined;
   if (role === 'selfie') {
     const ls = now();
     const score = await livenessScore(decoded, primary.box);
     liveness = {
-      score, live: score >= LIVENESS_THRESHOLD, threshold: LIVENESS_THRESHOLD,
+      score,
+      live: score >= LIVENESS_THRESHOLD,
+      threshold: LIVENESS_THRESHOLD,
       faceHash: differenceHash(aligned.pixels, ALIGNED_SIZE, ALIGNED_SIZE),
       signals: manipulationSignals(decoded),
     };
     timings.liveness = ms(ls);
   }
   const embedding = await embedP;
-  return finish({ outcome: 'ok', role, faces: faces.length, boxes, quality: q, timings,
-    face: { box: primary.box, originalBox, score: primary.score, landmarks5 }, embedding, liveness });
+  return finish({
+    outcome: 'ok',
+    role,
+    faces: faces.length,
+    boxes,
+    quality: q,
+    timings,
+    face: { box: primary.box, originalBox, score: primary.score, landmarks5 },
+    embedding,
+    liveness,
+  });
 }
 
 /**
@@ -151,7 +191,10 @@ export async function analyseFace(decoded: DecodedImage, opts: { role: FaceRole 
 export const MAX_SIDE: Record<FaceRole, number> = { selfie: 640, document: 1280 };
 
 /** Decode + analyse, with the decode time included in `timings.decode` and `timings.total`. Throws ImageDecodeError. */
-export async function analyseFaceBytes(bytes: Buffer, opts: { role: FaceRole; maxSide?: number }): Promise<FaceAnalysis & { image: Omit<DecodedImage, 'data'> }> {
+export async function analyseFaceBytes(
+  bytes: Buffer,
+  opts: { role: FaceRole; maxSide?: number },
+): Promise<FaceAnalysis & { image: Omit<DecodedImage, 'data'> }> {
   const t = now();
   const decoded = await decodeImage(bytes, { maxSide: opts.maxSide ?? MAX_SIDE[opts.role] });
   const decodeMs = ms(t);

@@ -83,7 +83,12 @@ export const QUALITY_THRESHOLDS = {
   minFaceSize: { selfie: 80, document: 40 } as Record<'selfie' | 'document', number>,
 };
 
-interface GrayStats { mean: number; p99: number; lapVar: number; blur: number }
+interface GrayStats {
+  mean: number;
+  p99: number;
+  lapVar: number;
+  blur: number;
+}
 
 /**
  * Luma of `box` resampled to outW x outH. Shrinking: the mean of a 2x2 grid of samples inside each
@@ -91,7 +96,8 @@ interface GrayStats { mean: number; p99: number; lapVar: number; blur: number }
  * near 1:1: bilinear.
  */
 function grayResample(img: Raster, box: Box, outW: number, outH: number): Float32Array {
-  const sx = (box.x2 - box.x1) / outW, sy = (box.y2 - box.y1) / outH;
+  const sx = (box.x2 - box.x1) / outW,
+    sy = (box.y2 - box.y1) / outH;
   const out = new Float32Array(outW * outH);
   if (sx <= 1.5 && sy <= 1.5) {
     const rgb = cropResize(img, box, outW, outH);
@@ -99,17 +105,20 @@ function grayResample(img: Raster, box: Box, outW: number, outH: number): Float3
     return out;
   }
   const { data, width: W, height: H } = img;
-  const xs = new Int32Array(outW * 2), ys = new Int32Array(outH * 2);
+  const xs = new Int32Array(outW * 2),
+    ys = new Int32Array(outH * 2);
   for (let x = 0; x < outW; x++) for (let k = 0; k < 2; k++) xs[x * 2 + k] = clamp(Math.floor(box.x1 + (x + 0.25 + 0.5 * k) * sx), W);
   for (let y = 0; y < outH; y++) for (let k = 0; k < 2; k++) ys[y * 2 + k] = clamp(Math.floor(box.y1 + (y + 0.25 + 0.5 * k) * sy), H);
   for (let y = 0; y < outH; y++) {
-    const r0 = ys[y * 2] * W, r1 = ys[y * 2 + 1] * W;
+    const r0 = ys[y * 2] * W,
+      r1 = ys[y * 2 + 1] * W;
     for (let x = 0; x < outW; x++) {
       let v = 0;
-      for (const r of [r0, r1]) for (let k = 0; k < 2; k++) {
-        const p = (r + xs[x * 2 + k]) * 3;
-        v += 0.299 * data[p] + 0.587 * data[p + 1] + 0.114 * data[p + 2];
-      }
+      for (const r of [r0, r1])
+        for (let k = 0; k < 2; k++) {
+          const p = (r + xs[x * 2 + k]) * 3;
+          v += 0.299 * data[p] + 0.587 * data[p + 1] + 0.114 * data[p + 2];
+        }
       out[y * outW + x] = v / 4;
     }
   }
@@ -127,22 +136,34 @@ function grayStats(g: Float32Array, w: number, h: number): GrayStats {
     hist[Math.min(255, v | 0)]++;
   }
   let p99 = 255;
-  for (let v = 0, c = 0; v < 256; v++) { c += hist[v]; if (c >= 0.99 * n) { p99 = v; break; } }
+  for (let v = 0, c = 0; v < 256; v++) {
+    c += hist[v];
+    if (c >= 0.99 * n) {
+      p99 = v;
+      break;
+    }
+  }
 
-  let s = 0, s2 = 0, k = 0;
+  let s = 0,
+    s2 = 0,
+    k = 0;
   for (let y = 1; y < h - 1; y++) {
     for (let x = 1; x < w - 1; x++) {
       const i = y * w + x;
       const l = g[i - 1] + g[i + 1] + g[i - w] + g[i + w] - 4 * g[i];
-      s += l; s2 += l * l; k++;
+      s += l;
+      s2 += l * l;
+      k++;
     }
   }
   const lm = k ? s / k : 0;
 
   // Crete-Roffet: re-blur with a 9-tap box filter along each axis; a sharp image loses much of its
   // neighbour-to-neighbour variation, an already blurred one little.
-  const R = 4, T = 2 * R + 1;
-  const bh = new Float32Array(n), bv = new Float32Array(n);
+  const R = 4,
+    T = 2 * R + 1;
+  const bh = new Float32Array(n),
+    bv = new Float32Array(n);
   for (let y = 0; y < h; y++) {
     const o = y * w;
     let acc = 0;
@@ -160,12 +181,17 @@ function grayStats(g: Float32Array, w: number, h: number): GrayStats {
       acc += g[clamp(y + R + 1, h) * w + x] - g[clamp(y - R, h) * w + x];
     }
   }
-  let dv = 0, dh = 0, vv = 0, vh = 0;
+  let dv = 0,
+    dh = 0,
+    vv = 0,
+    vh = 0;
   for (let y = 1; y < h; y++) {
     for (let x = 1; x < w; x++) {
       const i = y * w + x;
-      const Dv = Math.abs(g[i] - g[i - w]), Dh = Math.abs(g[i] - g[i - 1]);
-      dv += Dv; dh += Dh;
+      const Dv = Math.abs(g[i] - g[i - w]),
+        Dh = Math.abs(g[i] - g[i - 1]);
+      dv += Dv;
+      dh += Dh;
       vv += Math.max(0, Dv - Math.abs(bv[i] - bv[i - w]));
       vh += Math.max(0, Dh - Math.abs(bh[i] - bh[i - 1]));
     }
@@ -183,17 +209,28 @@ export function assessImageQuality(
   const originalWidth = img.originalWidth ?? img.width;
   const originalHeight = img.originalHeight ?? img.height;
   const k = Math.min(1, 256 / Math.max(img.width, img.height));
-  const sw = Math.max(8, Math.round(img.width * k)), sh = Math.max(8, Math.round(img.height * k));
+  const sw = Math.max(8, Math.round(img.width * k)),
+    sh = Math.max(8, Math.round(img.height * k));
   const whole = grayStats(grayResample(img, { x1: 0, y1: 0, x2: img.width, y2: img.height }, sw, sh), sw, sh);
   const m: QualityMeasurements = {
-    width: img.width, height: img.height, originalWidth, originalHeight,
-    brightness: round(whole.mean), highlights: whole.p99, blur: round(whole.blur, 3), sharpness: round(whole.lapVar),
+    width: img.width,
+    height: img.height,
+    originalWidth,
+    originalHeight,
+    brightness: round(whole.mean),
+    highlights: whole.p99,
+    blur: round(whole.blur, 3),
+    sharpness: round(whole.lapVar),
   };
   const issues: QualityIssue[] = [];
   const shortSide = Math.min(originalWidth, originalHeight);
   if (shortSide < T.minShortSide) {
-    issues.push({ code: 'image_too_small', value: shortSide, threshold: T.minShortSide,
-      reason: `The photo is only ${originalWidth}x${originalHeight} pixels. Upload the original camera photo, not a thumbnail.` });
+    issues.push({
+      code: 'image_too_small',
+      value: shortSide,
+      threshold: T.minShortSide,
+      reason: `The photo is only ${originalWidth}x${originalHeight} pixels. Upload the original camera photo, not a thumbnail.`,
+    });
   }
   let face: GrayStats | undefined;
   if (opts.faceBox) {
@@ -205,10 +242,15 @@ export function assessImageQuality(
     m.faceSize = Math.round((b.y2 - b.y1) * (originalHeight / img.height));
     const minFace = T.minFaceSize[opts.role ?? 'selfie'];
     if (m.faceSize < minFace) {
-      issues.push({ code: 'face_too_small', value: m.faceSize, threshold: minFace,
-        reason: opts.role === 'document'
-          ? 'The portrait on the document is too small. Take the photo closer so the document fills the frame.'
-          : 'Your face is too small in the photo. Hold the camera closer so your face fills most of the frame.' });
+      issues.push({
+        code: 'face_too_small',
+        value: m.faceSize,
+        threshold: minFace,
+        reason:
+          opts.role === 'document'
+            ? 'The portrait on the document is too small. Take the photo closer so the document fills the frame.'
+            : 'Your face is too small in the photo. Hold the camera closer so your face fills most of the frame.',
+      });
     }
   }
   const dark = 'The photo is too dark. Move to a well-lit place, facing the light, and try again.';

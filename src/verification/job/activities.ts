@@ -9,8 +9,10 @@ import { VerificationResultSchema, type JobFailure, type VerificationResult } fr
 import { runVerificationJob, sameSelfie, warmUpVerificationModels, type ExpectedPerson } from './checks';
 import { JOB_FAILURE } from './failures';
 
-export interface VerificationJobRef { jobId: string; orgId: string }
-
+export interface VerificationJobRef {
+  jobId: string;
+  orgId: string;
+}
 
 /**
  * Jobs run at most VERIFICATION_CONCURRENCY (default 2) at a time per worker process (model
@@ -45,7 +47,9 @@ export function createVerificationActivities(deps: ActivityDeps, opts: { warmUp?
   const settings = verificationSettings();
   if (opts.warmUp ?? settings.VERIFICATION_WARM_UP ?? !settings.VITEST) {
     // Off the critical path: the first job would otherwise pay ~1 s of session creation.
-    setTimeout(() => { ensureWarm().catch((err) => log.warn('verification model warm-up failed', { error: (err as Error).message })); }, 0).unref();
+    setTimeout(() => {
+      ensureWarm().catch((err) => log.warn('verification model warm-up failed', { error: (err as Error).message }));
+    }, 0).unref();
   }
 
   return {
@@ -60,20 +64,30 @@ export function createVerificationActivities(deps: ActivityDeps, opts: { warmUp?
       if (job.status === 'completed' && job.result) return summarise(VerificationResultSchema.parse(job.result));
       const images = await loadJobImages(db, orgId, jobId);
       if (!images.selfie || !images.idFront) {
-        throw ApplicationFailure.nonRetryable(`the images of verification job ${jobId} were erased before the checks ran`, JOB_FAILURE.imagesDeleted);
+        throw ApplicationFailure.nonRetryable(
+          `the images of verification job ${jobId} were erased before the checks ran`,
+          JOB_FAILURE.imagesDeleted,
+        );
       }
       await ensureWarm();
-      const out = await withSlot(() => runVerificationJob({
-        selfie: images.selfie!,
-        idFront: images.idFront!,
-        idBack: images.idBack,
-        selfieFrames: images.selfieFrames,
-        expectedPerson: job.expected_person as ExpectedPerson | null,
-        findReusedSelfie: (hash) => findJobWithSameSelfie(db, orgId, jobId, hash, sameSelfie),
-      }));
+      const out = await withSlot(() =>
+        runVerificationJob({
+          selfie: images.selfie!,
+          idFront: images.idFront!,
+          idBack: images.idBack,
+          selfieFrames: images.selfieFrames,
+          expectedPerson: job.expected_person as ExpectedPerson | null,
+          findReusedSelfie: (hash) => findJobWithSameSelfie(db, orgId, jobId, hash, sameSelfie),
+        }),
+      );
       if (out.selfieHash) await storeSelfieHash(db, orgId, jobId, out.selfieHash);
       // Never log images, fields or scores' inputs: ids, decision and timings only.
-      log.info('verification checks done', { jobId, decision: out.result.decision.value, reasonCodes: out.result.decision.reasonCodes, ms: out.timings.total });
+      log.info('verification checks done', {
+        jobId,
+        decision: out.result.decision.value,
+        reasonCodes: out.result.decision.reasonCodes,
+        ms: out.timings.total,
+      });
       await completeJob(db, orgId, jobId, VerificationResultSchema.parse(out.result));
       return summarise(out.result);
     },
@@ -85,7 +99,10 @@ export function createVerificationActivities(deps: ActivityDeps, opts: { warmUp?
   };
 }
 
-export interface VerificationSummary { decision: VerificationResult['decision']['value']; reasonCodes: string[] }
+export interface VerificationSummary {
+  decision: VerificationResult['decision']['value'];
+  reasonCodes: string[];
+}
 const summarise = (r: VerificationResult): VerificationSummary => ({ decision: r.decision.value, reasonCodes: r.decision.reasonCodes });
 
 export type VerificationActivities = ReturnType<typeof createVerificationActivities>;

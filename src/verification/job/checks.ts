@@ -17,12 +17,22 @@ import { FACE_MATCH_THRESHOLD } from '../face/match';
 import { loadOcrModels } from '../document/ocr';
 import { modelSession } from '../modelFiles';
 import {
-  buildChecks, computeScores, decide, selfieQualityScore,
-  type CheckOutcomes, type DocumentOutcome, type ExpectedPersonOutcome, type FaceOutcome, type ImageOutcome,
+  buildChecks,
+  computeScores,
+  decide,
+  selfieQualityScore,
+  type CheckOutcomes,
+  type DocumentOutcome,
+  type ExpectedPersonOutcome,
+  type FaceOutcome,
+  type ImageOutcome,
 } from './decision';
 import { VerificationResultSchema, type ResultDocumentType, type VerificationResult } from './result';
 
-export interface ExpectedPerson { fullName?: string | null; dateOfBirth?: string | null }
+export interface ExpectedPerson {
+  fullName?: string | null;
+  dateOfBirth?: string | null;
+}
 
 export interface VerificationJobInput {
   selfie: Buffer;
@@ -101,29 +111,49 @@ const median = (xs: number[]) => {
 /** Front first; the back fills what the front lacks (ID cards carry the MRZ on the back). */
 function mergeDocuments(front: DocumentAnalysis | null, back: DocumentAnalysis | null): DocumentAnalysis | null {
   if (!front || !back) return front ?? back;
-  const mrz = front.mrz?.valid ? front.mrz : back.mrz?.valid ? back.mrz : front.mrz ?? back.mrz;
+  const mrz = front.mrz?.valid ? front.mrz : back.mrz?.valid ? back.mrz : (front.mrz ?? back.mrz);
   const typed = front.documentType !== 'unknown' ? front : back;
-  const f = front.fields, b = back.fields;
+  const f = front.fields,
+    b = back.fields;
   const preferBack = !front.mrz?.valid && !!back.mrz?.valid;
-  const pick = <K extends keyof typeof f>(k: K) => (preferBack ? b[k] ?? f[k] : f[k] ?? b[k]);
+  const pick = <K extends keyof typeof f>(k: K) => (preferBack ? (b[k] ?? f[k]) : (f[k] ?? b[k]));
   return {
     ...typed,
     mrz,
     country: typed.country ?? front.country ?? back.country,
     ocrLines: [...front.ocrLines, ...back.ocrLines],
     fields: {
-      fullName: pick('fullName'), surname: pick('surname'), givenNames: pick('givenNames'), dateOfBirth: pick('dateOfBirth'),
-      expirationDate: pick('expirationDate'), documentNumber: pick('documentNumber'), country: pick('country'),
+      fullName: pick('fullName'),
+      surname: pick('surname'),
+      givenNames: pick('givenNames'),
+      dateOfBirth: pick('dateOfBirth'),
+      expirationDate: pick('expirationDate'),
+      documentNumber: pick('documentNumber'),
+      country: pick('country'),
       source: f.source === 'none' ? b.source : f.source,
     },
     // Summed key by key (the document module's timing keys may grow).
-    timings: Object.fromEntries(Object.entries(front.timings).map(([k, v]) => [k, v + ((back.timings as Record<string, number>)[k] ?? 0)])) as DocumentAnalysis['timings'],
+    timings: Object.fromEntries(
+      Object.entries(front.timings).map(([k, v]) => [k, v + ((back.timings as Record<string, number>)[k] ?? 0)]),
+    ) as DocumentAnalysis['timings'],
   };
 }
 
 export async function runVerificationJob(input: VerificationJobInput): Promise<VerificationJobOutput> {
   const t0 = now();
-  const timings: StageTimings = { decode: 0, quality: 0, detect: 0, landmarks: 0, align: 0, embed: 0, liveness: 0, ocr: 0, document: 0, facePath: 0, total: 0 };
+  const timings: StageTimings = {
+    decode: 0,
+    quality: 0,
+    detect: 0,
+    landmarks: 0,
+    align: 0,
+    embed: 0,
+    liveness: 0,
+    ocr: 0,
+    document: 0,
+    facePath: 0,
+    total: 0,
+  };
 
   // ---- face path: selfie and document portrait
   const tFace = now();
@@ -134,7 +164,8 @@ export async function runVerificationJob(input: VerificationJobInput): Promise<V
   const documentFace = frontDecoded.ok ? await analyseFace(frontDecoded.image, { role: 'document' }) : null;
   if (selfieFace) addFaceTimings(timings, selfieFace);
   if (documentFace) addFaceTimings(timings, documentFace);
-  const match = selfieFace?.outcome === 'ok' && documentFace?.outcome === 'ok' ? matchFaces(selfieFace.embedding, documentFace.embedding) : null;
+  const match =
+    selfieFace?.outcome === 'ok' && documentFace?.outcome === 'ok' ? matchFaces(selfieFace.embedding, documentFace.embedding) : null;
   timings.facePath = now() - tFace;
 
   // ---- liveness over the selfie and its frames
@@ -172,7 +203,11 @@ export async function runVerificationJob(input: VerificationJobInput): Promise<V
   const backDoc = backDecoded?.ok ? await analyseDocument(backDecoded.image, { today: input.today }) : null;
   const doc = mergeDocuments(frontDoc, backDoc);
   timings.document = now() - tDoc;
-  timings.ocr = (frontDoc?.timings.ocrMs ?? 0) + (frontDoc?.timings.mrzRereadMs ?? 0) + (backDoc?.timings.ocrMs ?? 0) + (backDoc?.timings.mrzRereadMs ?? 0);
+  timings.ocr =
+    (frontDoc?.timings.ocrMs ?? 0) +
+    (frontDoc?.timings.mrzRereadMs ?? 0) +
+    (backDoc?.timings.ocrMs ?? 0) +
+    (backDoc?.timings.mrzRereadMs ?? 0);
 
   const document: DocumentOutcome | null = doc && {
     documentType: doc.documentType,
@@ -188,10 +223,13 @@ export async function runVerificationJob(input: VerificationJobInput): Promise<V
   const ep = input.expectedPerson;
   if (ep && (ep.fullName || ep.dateOfBirth)) {
     const cmp = doc && ep.fullName ? compareExpectedPerson({ fullName: ep.fullName, dateOfBirth: ep.dateOfBirth }, doc.fields) : null;
-    const dobMatches = ep.dateOfBirth && doc?.fields.dateOfBirth ? ep.dateOfBirth.slice(0, 10) === doc.fields.dateOfBirth.slice(0, 10) : null;
+    const dobMatches =
+      ep.dateOfBirth && doc?.fields.dateOfBirth ? ep.dateOfBirth.slice(0, 10) === doc.fields.dateOfBirth.slice(0, 10) : null;
     expectedPerson = {
-      nameDeclared: !!ep.fullName, dateOfBirthDeclared: !!ep.dateOfBirth,
-      nameMatches: cmp ? cmp.nameMatches : null, nameSimilarity: cmp ? cmp.nameSimilarity : null,
+      nameDeclared: !!ep.fullName,
+      dateOfBirthDeclared: !!ep.dateOfBirth,
+      nameMatches: cmp ? cmp.nameMatches : null,
+      nameSimilarity: cmp ? cmp.nameSimilarity : null,
       dateOfBirthMatches: dobMatches,
     };
   }
@@ -200,7 +238,8 @@ export async function runVerificationJob(input: VerificationJobInput): Promise<V
   const imageOutcome = (d: Decoded | null, face: FaceAnalysis | null): ImageOutcome =>
     !d ? {} : !d.ok ? { error: d.error } : { qualityIssues: (face?.quality.issues ?? []).filter((i) => i.code !== 'face_too_small') };
   const documentImage = imageOutcome(frontDecoded, documentFace);
-  if (!documentImage.error && backDecoded && !backDecoded.ok) documentImage.error = { ...backDecoded.error, reason: `back side: ${backDecoded.error.reason}` };
+  if (!documentImage.error && backDecoded && !backDecoded.ok)
+    documentImage.error = { ...backDecoded.error, reason: `back side: ${backDecoded.error.reason}` };
 
   const outcomes: CheckOutcomes = {
     selfieImage: imageOutcome(selfieDecoded, selfieFace),
@@ -215,9 +254,10 @@ export async function runVerificationJob(input: VerificationJobInput): Promise<V
     expectedPerson,
   };
   const checks = buildChecks(outcomes);
-  const sq = selfieFace?.outcome === 'ok'
-    ? selfieQualityScore(selfieFace.quality.measurements, qualityThresholds(), selfieFace.quality.issues.length > 0)
-    : 0;
+  const sq =
+    selfieFace?.outcome === 'ok'
+      ? selfieQualityScore(selfieFace.quality.measurements, qualityThresholds(), selfieFace.quality.issues.length > 0)
+      : 0;
   const result: VerificationResult = {
     documentType: doc?.documentType ?? 'unknown',
     country: doc?.country ?? null,
@@ -270,8 +310,10 @@ export function sameSelfie(a: string, b: string): number | null {
 /** Loads every model the job uses (face detection, landmarks, embedding, liveness, OCR) so the first job does not pay for it. */
 export async function warmUpVerificationModels(): Promise<void> {
   await Promise.all([
-    modelSession('face/fr_detect.onnx'), modelSession('face/fr_landmark.onnx'),
-    modelSession('face/fr_feature.onnx'), modelSession('face/fr_liveness.onnx'),
+    modelSession('face/fr_detect.onnx'),
+    modelSession('face/fr_landmark.onnx'),
+    modelSession('face/fr_feature.onnx'),
+    modelSession('face/fr_liveness.onnx'),
     loadOcrModels(),
   ]);
 }

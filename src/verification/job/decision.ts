@@ -11,7 +11,13 @@
 //  5. otherwise accept.
 import {
   FAILURE_CODES,
-  type CheckName, type CheckResult, type Decision, type DecisionValue, type FailureCode, type ResultDocumentType, type Scores,
+  type CheckName,
+  type CheckResult,
+  type Decision,
+  type DecisionValue,
+  type FailureCode,
+  type ResultDocumentType,
+  type Scores,
 } from './result';
 
 export interface ImageOutcome {
@@ -27,7 +33,11 @@ export interface FaceOutcome {
   reason?: string;
 }
 
-export interface MatchOutcome { similarity: number; confidence: number; threshold: number }
+export interface MatchOutcome {
+  similarity: number;
+  confidence: number;
+  threshold: number;
+}
 
 export interface LivenessOutcome {
   /** Live probability 0..1 (median over the selfie and any selfie frames). */
@@ -117,7 +127,8 @@ export function buildChecks(o: CheckOutcomes): CheckResult[] {
   checks.push(imageCheck('selfie_image', 'Selfie', o.selfieImage, true));
   if (!o.selfieFace) checks.push(na('selfie_face', 'The selfie could not be decoded.'));
   else if (o.selfieFace.outcome === 'ok') checks.push(passed('selfie_face'));
-  else checks.push(failed('selfie_face', FACE_CODES[o.selfieFace.outcome], o.selfieFace.reason ?? 'The selfie must show exactly one face.'));
+  else
+    checks.push(failed('selfie_face', FACE_CODES[o.selfieFace.outcome], o.selfieFace.reason ?? 'The selfie must show exactly one face.'));
 
   // Document image: quality issues count only when something they can explain went wrong (the
   // portrait did not match or was not found, or the document was not recognised) — specimen-grade
@@ -126,9 +137,16 @@ export function buildChecks(o: CheckOutcomes): CheckResult[] {
   checks.push(imageCheck('document_image', 'ID photo', o.documentImage, documentTrouble));
   if (!o.documentFace) checks.push(na('document_portrait', 'The ID photo could not be decoded.'));
   else if (o.documentFace.outcome === 'ok') checks.push(passed('document_portrait'));
-  else if (o.documentFace.outcome === 'face_too_small') checks.push(failed('document_portrait', 'face_too_small', o.documentFace.reason ?? 'The portrait on the document is too small.'));
+  else if (o.documentFace.outcome === 'face_too_small')
+    checks.push(failed('document_portrait', 'face_too_small', o.documentFace.reason ?? 'The portrait on the document is too small.'));
   else if (o.documentFace.outcome === 'no_face') {
-    checks.push(failed('document_portrait', 'selfie_document_missing_photo', 'No portrait was found on the document. Photograph the side with your photo, flat and fully in the frame.'));
+    checks.push(
+      failed(
+        'document_portrait',
+        'selfie_document_missing_photo',
+        'No portrait was found on the document. Photograph the side with your photo, flat and fully in the frame.',
+      ),
+    );
   } else checks.push(passed('document_portrait')); // several faces on a document: the main portrait was used
 
   if (!selfieUsable || !portraitUsable || !match) {
@@ -136,7 +154,13 @@ export function buildChecks(o: CheckOutcomes): CheckResult[] {
   } else if (match.similarity >= match.threshold) {
     checks.push(passed('face_match'));
   } else if (match.similarity >= match.threshold - FACE_MATCH_REVIEW_MARGIN) {
-    checks.push(failed('face_match', 'selfie_unverified_other', 'The selfie and the document portrait could not be matched with confidence; a reviewer will compare them.'));
+    checks.push(
+      failed(
+        'face_match',
+        'selfie_unverified_other',
+        'The selfie and the document portrait could not be matched with confidence; a reviewer will compare them.',
+      ),
+    );
   } else {
     checks.push(failed('face_match', 'selfie_face_mismatch', 'The face in the selfie does not match the portrait on the document.'));
   }
@@ -145,23 +169,57 @@ export function buildChecks(o: CheckOutcomes): CheckResult[] {
   else if (o.liveness.framesOfAnotherPerson) {
     checks.push(failed('liveness', 'selfie_manipulated', 'The selfie frames do not all show the same person as the selfie.'));
   } else if (o.liveness.score < o.liveness.threshold) {
-    checks.push(failed('liveness', 'selfie_manipulated', 'The selfie looks like a photo of a printed picture or a screen rather than a live capture.'));
+    checks.push(
+      failed(
+        'liveness',
+        'selfie_manipulated',
+        'The selfie looks like a photo of a printed picture or a screen rather than a live capture.',
+      ),
+    );
   } else checks.push(passed('liveness'));
 
   if (o.reusedSelfie === undefined || !selfieUsable) checks.push(na('selfie_reuse', 'Not checked.'));
-  else if (o.reusedSelfie) checks.push(failed('selfie_reuse', 'selfie_manipulated', `The same selfie was already submitted in verification job ${o.reusedSelfie.otherJobId}.`));
+  else if (o.reusedSelfie)
+    checks.push(
+      failed(
+        'selfie_reuse',
+        'selfie_manipulated',
+        `The same selfie was already submitted in verification job ${o.reusedSelfie.otherJobId}.`,
+      ),
+    );
   else checks.push(passed('selfie_reuse'));
 
   const d = o.document;
   const allowed = o.allowedDocumentTypes ?? DEFAULT_ALLOWED_DOCUMENT_TYPES;
   if (!d) {
-    for (const n of ['document_type', 'document_mrz', 'document_expiry'] as const) checks.push(na(n, 'The ID photo could not be analysed.'));
+    for (const n of ['document_type', 'document_mrz', 'document_expiry'] as const)
+      checks.push(na(n, 'The ID photo could not be analysed.'));
   } else {
     if (d.documentType === 'unknown') {
-      if (d.mrzDocumentCode?.startsWith('V')) checks.push(failed('document_type', 'document_type_not_supported', 'A visa is not accepted. Upload a passport, driving licence or identity card.'));
-      else checks.push(failed('document_type', 'document_unverified_other', 'The document was not recognised as a passport, driving licence, identity card or residence permit.'));
+      if (d.mrzDocumentCode?.startsWith('V'))
+        checks.push(
+          failed(
+            'document_type',
+            'document_type_not_supported',
+            'A visa is not accepted. Upload a passport, driving licence or identity card.',
+          ),
+        );
+      else
+        checks.push(
+          failed(
+            'document_type',
+            'document_unverified_other',
+            'The document was not recognised as a passport, driving licence, identity card or residence permit.',
+          ),
+        );
     } else if (!allowed.includes(d.documentType)) {
-      checks.push(failed('document_type', 'document_type_not_supported', `A ${d.documentType} is not accepted here. Upload one of: ${allowed.join(', ')}.`));
+      checks.push(
+        failed(
+          'document_type',
+          'document_type_not_supported',
+          `A ${d.documentType} is not accepted here. Upload one of: ${allowed.join(', ')}.`,
+        ),
+      );
     } else checks.push(passed('document_type'));
 
     if (d.mrzValid === null) checks.push(na('document_mrz', 'No machine-readable zone was read.'));
@@ -169,20 +227,31 @@ export function buildChecks(o: CheckOutcomes): CheckResult[] {
     else checks.push(failed('document_mrz', 'document_mrz_invalid', 'The check digits of the machine-readable zone do not validate.'));
 
     if (d.expired === null) checks.push(na('document_expiry', 'The expiry date could not be read.'));
-    else if (d.expired) checks.push(failed('document_expiry', 'document_expired', 'The document has expired. Upload a valid, unexpired document.'));
+    else if (d.expired)
+      checks.push(failed('document_expiry', 'document_expired', 'The document has expired. Upload a valid, unexpired document.'));
     else checks.push(passed('document_expiry'));
   }
 
   const e = o.expectedPerson;
   if (!e || !e.nameDeclared) checks.push(na('expected_name', 'No expected name was given.'));
-  else if (!d || !d.fullNameRead) checks.push(failed('expected_name', 'document_unverified_other', 'The name on the document could not be read to compare it with the applicant\'s name.'));
+  else if (!d || !d.fullNameRead)
+    checks.push(
+      failed(
+        'expected_name',
+        'document_unverified_other',
+        "The name on the document could not be read to compare it with the applicant's name.",
+      ),
+    );
   else if (e.nameMatches) checks.push(passed('expected_name'));
-  else checks.push(failed('expected_name', 'document_name_mismatch', 'The name on the document does not match the applicant\'s name.'));
+  else checks.push(failed('expected_name', 'document_name_mismatch', "The name on the document does not match the applicant's name."));
 
   if (!e || !e.dateOfBirthDeclared) checks.push(na('expected_date_of_birth', 'No expected date of birth was given.'));
   else if (e.dateOfBirthMatches === null) checks.push(na('expected_date_of_birth', 'The date of birth could not be read on the document.'));
   else if (e.dateOfBirthMatches) checks.push(passed('expected_date_of_birth'));
-  else checks.push(failed('expected_date_of_birth', 'document_dob_mismatch', 'The date of birth on the document does not match the applicant\'s.'));
+  else
+    checks.push(
+      failed('expected_date_of_birth', 'document_dob_mismatch', "The date of birth on the document does not match the applicant's."),
+    );
 
   return checks;
 }
@@ -220,11 +289,16 @@ export function selfieQualityScore(
 ): number {
   if (m.faceBrightness === undefined || m.faceSize === undefined) return 0;
   const sharpFrom = Math.min(0.45, t.maxFaceBlur - 0.05);
-  const sharp = m.faceBlur === undefined ? 1 : m.faceBlur <= sharpFrom ? 1 : clamp01((t.maxFaceBlur - m.faceBlur) / (t.maxFaceBlur - sharpFrom));
+  const sharp =
+    m.faceBlur === undefined ? 1 : m.faceBlur <= sharpFrom ? 1 : clamp01((t.maxFaceBlur - m.faceBlur) / (t.maxFaceBlur - sharpFrom));
   const band = 25;
   const b = m.faceBrightness;
-  const bright = b < t.minFaceBrightness + band ? clamp01((b - t.minFaceBrightness) / band)
-    : b > t.maxFaceBrightness - band ? clamp01((t.maxFaceBrightness - b) / band) : 1;
+  const bright =
+    b < t.minFaceBrightness + band
+      ? clamp01((b - t.minFaceBrightness) / band)
+      : b > t.maxFaceBrightness - band
+        ? clamp01((t.maxFaceBrightness - b) / band)
+        : 1;
   const size = clamp01(m.faceSize / (2 * t.minFaceSize));
   const q = Math.cbrt(Math.max(sharp, 0.01) * Math.max(bright, 0.01) * Math.max(size, 0.01));
   return round3(hasIssues ? Math.min(q, 0.3) : q);

@@ -68,28 +68,34 @@ export type FailureCode = keyof typeof FAILURE_CODES;
 const unit = z.number().min(0).max(1);
 const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/);
 
-export const CheckResultSchema = z.object({
-  name: z.enum(CHECK_NAMES),
-  status: z.enum(['passed', 'failed', 'not_applicable']),
-  /** A FailureCode when failed; null otherwise. */
-  code: z.string().nullable(),
-  /** Failed: a sentence the end user (or reviewer) can act on. Not applicable: why it did not run. */
-  reason: z.string().nullable(),
-}).describe('One check; `code` is a failure code (e.g. selfie_face_mismatch) when `status` is failed.');
+export const CheckResultSchema = z
+  .object({
+    name: z.enum(CHECK_NAMES),
+    status: z.enum(['passed', 'failed', 'not_applicable']),
+    /** A FailureCode when failed; null otherwise. */
+    code: z.string().nullable(),
+    /** Failed: a sentence the end user (or reviewer) can act on. Not applicable: why it did not run. */
+    reason: z.string().nullable(),
+  })
+  .describe('One check; `code` is a failure code (e.g. selfie_face_mismatch) when `status` is failed.');
 export type CheckResult = z.infer<typeof CheckResultSchema>;
 
-export const DocumentFieldsSchema = z.object({
-  fullName: z.string().nullable(),
-  dateOfBirth: isoDate.nullable(),
-  expirationDate: isoDate.nullable(),
-  documentNumber: z.string().nullable(),
-  /** The MRZ lines as read (only when an MRZ was found). */
-  mrz: z.array(z.string()).optional(),
-}).describe('Fields read from the document (MRZ preferred, OCR text otherwise); null when not read.');
+export const DocumentFieldsSchema = z
+  .object({
+    fullName: z.string().nullable(),
+    dateOfBirth: isoDate.nullable(),
+    expirationDate: isoDate.nullable(),
+    documentNumber: z.string().nullable(),
+    /** The MRZ lines as read (only when an MRZ was found). */
+    mrz: z.array(z.string()).optional(),
+  })
+  .describe('Fields read from the document (MRZ preferred, OCR text otherwise); null when not read.');
 export type ResultDocumentFields = z.infer<typeof DocumentFieldsSchema>;
 
 export const ScoresSchema = z.object({
-  faceMatch: unit.describe('Calibrated confidence 0..1 that the selfie and the document portrait are the same person; 0 when no comparison was possible.'),
+  faceMatch: unit.describe(
+    'Calibrated confidence 0..1 that the selfie and the document portrait are the same person; 0 when no comparison was possible.',
+  ),
   selfie: unit.describe('Selfie score 0..1: liveness combined with selfie capture quality; 0 when no usable selfie face.'),
   id: unit.describe('Document confidence 0..1: type recognised, MRZ check digits valid, not expired.'),
   liveness: unit.describe('Probability 0..1 that the selfie is a live capture (not a print, screen or mask); 0 when not measured.'),
@@ -103,26 +109,28 @@ export const DecisionSchema = z.object({
 });
 export type Decision = z.infer<typeof DecisionSchema>;
 
-export const VerificationResultSchema = z.object({
-  documentType: z.enum(DOCUMENT_TYPES),
-  /** ISO 3166-1 alpha-3 (ICAO code such as UTO for specimens), or null. */
-  country: z.string().nullable(),
-  fields: DocumentFieldsSchema,
-  scores: ScoresSchema,
-  checks: z.array(CheckResultSchema),
-  decision: DecisionSchema,
-  /** Raw measurements behind the scores, for reviewers and threshold tuning. No biometric data. */
-  details: z.object({
-    faceSimilarity: z.number().nullable(),
-    faceMatchThreshold: z.number(),
-    livenessThreshold: z.number(),
-    selfieFaces: z.number().int().nullable(),
-    documentFaces: z.number().int().nullable(),
-    documentTypeConfidence: z.number().nullable(),
-    mrzValid: z.boolean().nullable(),
-    selfieFramesAnalysed: z.number().int(),
-  }),
-}).describe('Result of a verification job: document type and fields, scores, per-check outcomes and the decision.');
+export const VerificationResultSchema = z
+  .object({
+    documentType: z.enum(DOCUMENT_TYPES),
+    /** ISO 3166-1 alpha-3 (ICAO code such as UTO for specimens), or null. */
+    country: z.string().nullable(),
+    fields: DocumentFieldsSchema,
+    scores: ScoresSchema,
+    checks: z.array(CheckResultSchema),
+    decision: DecisionSchema,
+    /** Raw measurements behind the scores, for reviewers and threshold tuning. No biometric data. */
+    details: z.object({
+      faceSimilarity: z.number().nullable(),
+      faceMatchThreshold: z.number(),
+      livenessThreshold: z.number(),
+      selfieFaces: z.number().int().nullable(),
+      documentFaces: z.number().int().nullable(),
+      documentTypeConfidence: z.number().nullable(),
+      mrzValid: z.boolean().nullable(),
+      selfieFramesAnalysed: z.number().int(),
+    }),
+  })
+  .describe('Result of a verification job: document type and fields, scores, per-check outcomes and the decision.');
 export type VerificationResult = z.infer<typeof VerificationResultSchema>;
 
 /** Why a job ended in status `failed` (internal errors after retries, images erased before it ran). */

@@ -9,8 +9,14 @@ import { ApiError, parseOr400, ValidationError, type ApiErrorObject } from '../.
 import { largerJsonBodyLimits, route, sendDocument } from '../../platform/http/jsonApi';
 import { log } from '../../platform/log';
 import {
-  CreateVerificationJobJson, ExpectedPersonSchema, FILE_FIELDS, MAX_SELFIE_FRAMES, TEXT_FIELDS, VerificationJobParams,
-  type ExpectedPersonInput, type VerificationJobDocument,
+  CreateVerificationJobJson,
+  ExpectedPersonSchema,
+  FILE_FIELDS,
+  MAX_SELFIE_FRAMES,
+  TEXT_FIELDS,
+  VerificationJobParams,
+  type ExpectedPersonInput,
+  type VerificationJobDocument,
 } from './schemas';
 import { createJob, deleteJobImages, failJob, getJob, type JobRow, type NewJobImage } from './repository';
 import type { JobFailure, VerificationResult } from './result';
@@ -28,8 +34,13 @@ interface Upload {
   expectedPerson: ExpectedPersonInput | null;
 }
 
-const pointerError = (field: string, detail: string, code = 'invalid_field'): ApiErrorObject =>
-  ({ status: '400', title: 'Bad Request', detail, code, source: { pointer: `/data/attributes/${field}` } });
+const pointerError = (field: string, detail: string, code = 'invalid_field'): ApiErrorObject => ({
+  status: '400',
+  title: 'Bad Request',
+  detail,
+  code,
+  source: { pointer: `/data/attributes/${field}` },
+});
 
 /** Size, emptiness and type of every file; required files present. Throws 400 / 413. */
 function validateFiles(files: Upload['files'], maxBytes: number) {
@@ -39,10 +50,14 @@ function validateFiles(files: Upload['files'], maxBytes: number) {
   }
   for (const f of files) {
     if (f.bytes.length > maxBytes) {
-      throw new ApiError(413, 'Payload Too Large', `${f.field} is ${f.bytes.length} bytes; the limit is ${maxBytes} bytes per file`, { code: 'payload_too_large', source: { pointer: `/data/attributes/${f.field}` } });
+      throw new ApiError(413, 'Payload Too Large', `${f.field} is ${f.bytes.length} bytes; the limit is ${maxBytes} bytes per file`, {
+        code: 'payload_too_large',
+        source: { pointer: `/data/attributes/${f.field}` },
+      });
     }
     if (f.bytes.length === 0) errors.push(pointerError(f.field, `${f.field} is empty (0 bytes)`, 'empty_file'));
-    else if (!sniffImageType(f.bytes)) errors.push(pointerError(f.field, `${f.field} is not a JPEG, PNG, WebP or HEIC image`, 'invalid_image'));
+    else if (!sniffImageType(f.bytes))
+      errors.push(pointerError(f.field, `${f.field} is not a JPEG, PNG, WebP or HEIC image`, 'invalid_image'));
   }
   if (errors.length) throw new ValidationError(errors);
 }
@@ -52,7 +67,9 @@ function expectedPersonFromFields(body: Record<string, unknown>): ExpectedPerson
   if (unknown.length) {
     const fileField = unknown.find((k) => (FILE_FIELDS as readonly string[]).includes(k));
     if (fileField) throw new ValidationError([pointerError(fileField, `${fileField} must be sent as a file`)]);
-    throw new ValidationError(unknown.map((k) => pointerError(k, `unknown field: ${k} (expected ${[...FILE_FIELDS, ...TEXT_FIELDS].join(', ')})`, 'unknown_field')));
+    throw new ValidationError(
+      unknown.map((k) => pointerError(k, `unknown field: ${k} (expected ${[...FILE_FIELDS, ...TEXT_FIELDS].join(', ')})`, 'unknown_field')),
+    );
   }
   const str = (k: string) => (typeof body[k] === 'string' ? (body[k] as string) : undefined);
   if (str('expectedPerson') !== undefined) {
@@ -60,8 +77,12 @@ function expectedPersonFromFields(body: Record<string, unknown>): ExpectedPerson
       throw new ValidationError([pointerError('expectedPerson', 'send either expectedPerson (JSON) or fullName/dateOfBirth, not both')]);
     }
     let parsed: unknown;
-    try { parsed = JSON.parse(str('expectedPerson')!); } catch {
-      throw new ValidationError([pointerError('expectedPerson', 'expectedPerson must be a JSON object {"fullName": ..., "dateOfBirth": "YYYY-MM-DD"}')]);
+    try {
+      parsed = JSON.parse(str('expectedPerson')!);
+    } catch {
+      throw new ValidationError([
+        pointerError('expectedPerson', 'expectedPerson must be a JSON object {"fullName": ..., "dateOfBirth": "YYYY-MM-DD"}'),
+      ]);
     }
     return parseOr400(ExpectedPersonSchema, parsed, '/data/attributes/expectedPerson');
   }
@@ -99,9 +120,18 @@ export function verificationJobRoutes(deps: EngineDeps): Router {
   const upload = multer({
     storage: multer.memoryStorage(),
     // A few spare text fields so an unknown one is reported by name (below), not as "too many fields".
-    limits: { fileSize: maxBytes, files: MAX_FILES, fields: TEXT_FIELDS.length + 8, fieldSize: 16 * 1024, parts: MAX_FILES + TEXT_FIELDS.length + 8 },
+    limits: {
+      fileSize: maxBytes,
+      files: MAX_FILES,
+      fields: TEXT_FIELDS.length + 8,
+      fieldSize: 16 * 1024,
+      parts: MAX_FILES + TEXT_FIELDS.length + 8,
+    },
   }).fields([
-    { name: 'selfie', maxCount: 1 }, { name: 'idFront', maxCount: 1 }, { name: 'idBack', maxCount: 1 }, { name: 'selfieFrames', maxCount: MAX_SELFIE_FRAMES },
+    { name: 'selfie', maxCount: 1 },
+    { name: 'idFront', maxCount: 1 },
+    { name: 'idBack', maxCount: 1 },
+    { name: 'selfieFrames', maxCount: MAX_SELFIE_FRAMES },
   ]);
 
   /** multer with its errors turned into JSON:API errors that name the field. */
@@ -110,9 +140,16 @@ export function verificationJobRoutes(deps: EngineDeps): Router {
     const len = Number(req.header('content-length') ?? '0');
     if (len > maxMultipartBytes) {
       // Refuse from the header, but read (and drop) the body first so the client sees the 413, not a reset.
-      const tooLarge = new ApiError(413, 'Payload Too Large', `the request is ${len} bytes; the limit is ${maxBytes} bytes per file`, { code: 'payload_too_large' });
+      const tooLarge = new ApiError(413, 'Payload Too Large', `the request is ${len} bytes; the limit is ${maxBytes} bytes per file`, {
+        code: 'payload_too_large',
+      });
       let done = false;
-      const finish = () => { if (!done) { done = true; next(tooLarge); } };
+      const finish = () => {
+        if (!done) {
+          done = true;
+          next(tooLarge);
+        }
+      };
       req.on('error', () => undefined);
       req.once('end', finish);
       req.once('close', finish);
@@ -126,82 +163,127 @@ export function verificationJobRoutes(deps: EngineDeps): Router {
         const where = field ? { source: { pointer: `/data/attributes/${field}` } } : {};
         switch (err.code) {
           case 'LIMIT_FILE_SIZE':
-            return next(new ApiError(413, 'Payload Too Large', `${field ?? 'a file'} is larger than the limit of ${maxBytes} bytes`, { code: 'payload_too_large', ...where }));
+            return next(
+              new ApiError(413, 'Payload Too Large', `${field ?? 'a file'} is larger than the limit of ${maxBytes} bytes`, {
+                code: 'payload_too_large',
+                ...where,
+              }),
+            );
           case 'LIMIT_UNEXPECTED_FILE':
-            return next(new ApiError(400, 'Bad Request', (FILE_FIELDS as readonly string[]).includes(field ?? '')
-              ? `too many files in ${field} (selfie, idFront, idBack: one each; selfieFrames: at most ${MAX_SELFIE_FRAMES})`
-              : `unknown file field: ${field} (expected ${FILE_FIELDS.join(', ')})`, { code: 'unknown_field', ...where }));
-          case 'LIMIT_FIELD_KEY': case 'LIMIT_FIELD_VALUE': case 'LIMIT_FIELD_COUNT': case 'LIMIT_PART_COUNT': case 'LIMIT_FILE_COUNT':
-            return next(new ApiError(400, 'Bad Request', `upload rejected: ${err.message}${field ? ` (${field})` : ''}`, { code: 'invalid_upload', ...where }));
+            return next(
+              new ApiError(
+                400,
+                'Bad Request',
+                (FILE_FIELDS as readonly string[]).includes(field ?? '')
+                  ? `too many files in ${field} (selfie, idFront, idBack: one each; selfieFrames: at most ${MAX_SELFIE_FRAMES})`
+                  : `unknown file field: ${field} (expected ${FILE_FIELDS.join(', ')})`,
+                { code: 'unknown_field', ...where },
+              ),
+            );
+          case 'LIMIT_FIELD_KEY':
+          case 'LIMIT_FIELD_VALUE':
+          case 'LIMIT_FIELD_COUNT':
+          case 'LIMIT_PART_COUNT':
+          case 'LIMIT_FILE_COUNT':
+            return next(
+              new ApiError(400, 'Bad Request', `upload rejected: ${err.message}${field ? ` (${field})` : ''}`, {
+                code: 'invalid_upload',
+                ...where,
+              }),
+            );
         }
       }
       const e = err as { message?: string };
-      next(new ApiError(400, 'Bad Request', `the multipart body could not be read: ${e?.message ?? 'malformed'}`, { code: 'invalid_upload' }));
+      next(
+        new ApiError(400, 'Bad Request', `the multipart body could not be read: ${e?.message ?? 'malformed'}`, { code: 'invalid_upload' }),
+      );
     });
   };
 
-  router.post(PATH, multipart, route(async (req, res) => {
-    const ct = req.header('content-type') ?? '';
-    let up: Upload;
-    if (ct.startsWith('multipart/form-data')) {
-      const files = (req.files ?? {}) as Record<string, Express.Multer.File[]>;
-      const expectedPerson = expectedPersonFromFields((req.body ?? {}) as Record<string, unknown>);
-      up = {
-        expectedPerson,
-        files: Object.entries(files).flatMap(([field, list]) => list.map((f, i) => ({
-          kind: (field === 'selfieFrames' ? 'selfieFrame' : field) as NewJobImage['kind'],
-          field: field === 'selfieFrames' ? `selfieFrames/${i}` : field,
-          bytes: f.buffer,
-        }))),
-      };
-    } else if (/^application\/(vnd\.api\+)?json\b/.test(ct)) {
-      const body = parseOr400(CreateVerificationJobJson, req.body);
-      const a = body.data.attributes;
-      const b64 = (s: string) => Buffer.from(s, 'base64');
-      up = {
-        expectedPerson: a.expectedPerson ?? null,
-        files: [
-          { kind: 'selfie', field: 'selfie', bytes: b64(a.selfie) },
-          { kind: 'idFront', field: 'idFront', bytes: b64(a.idFront) },
-          ...(a.idBack !== undefined ? [{ kind: 'idBack' as const, field: 'idBack', bytes: b64(a.idBack) }] : []),
-          ...(a.selfieFrames ?? []).map((s, i) => ({ kind: 'selfieFrame' as const, field: `selfieFrames/${i}`, bytes: b64(s) })),
-        ],
-      };
-    } else {
-      throw new ApiError(415, 'Unsupported Media Type', `send multipart/form-data or application/vnd.api+json (got ${ct || 'none'})`, { code: 'unsupported_media_type' });
-    }
-    validateFiles(up.files, maxBytes);
+  router.post(
+    PATH,
+    multipart,
+    route(async (req, res) => {
+      const ct = req.header('content-type') ?? '';
+      let up: Upload;
+      if (ct.startsWith('multipart/form-data')) {
+        const files = (req.files ?? {}) as Record<string, Express.Multer.File[]>;
+        const expectedPerson = expectedPersonFromFields((req.body ?? {}) as Record<string, unknown>);
+        up = {
+          expectedPerson,
+          files: Object.entries(files).flatMap(([field, list]) =>
+            list.map((f, i) => ({
+              kind: (field === 'selfieFrames' ? 'selfieFrame' : field) as NewJobImage['kind'],
+              field: field === 'selfieFrames' ? `selfieFrames/${i}` : field,
+              bytes: f.buffer,
+            })),
+          ),
+        };
+      } else if (/^application\/(vnd\.api\+)?json\b/.test(ct)) {
+        const body = parseOr400(CreateVerificationJobJson, req.body);
+        const a = body.data.attributes;
+        const b64 = (s: string) => Buffer.from(s, 'base64');
+        up = {
+          expectedPerson: a.expectedPerson ?? null,
+          files: [
+            { kind: 'selfie', field: 'selfie', bytes: b64(a.selfie) },
+            { kind: 'idFront', field: 'idFront', bytes: b64(a.idFront) },
+            ...(a.idBack !== undefined ? [{ kind: 'idBack' as const, field: 'idBack', bytes: b64(a.idBack) }] : []),
+            ...(a.selfieFrames ?? []).map((s, i) => ({ kind: 'selfieFrame' as const, field: `selfieFrames/${i}`, bytes: b64(s) })),
+          ],
+        };
+      } else {
+        throw new ApiError(415, 'Unsupported Media Type', `send multipart/form-data or application/vnd.api+json (got ${ct || 'none'})`, {
+          code: 'unsupported_media_type',
+        });
+      }
+      validateFiles(up.files, maxBytes);
 
-    const job = await createJob(deps.db, {
-      orgId: req.orgId,
-      expectedPerson: up.expectedPerson,
-      images: up.files.map((f, i) => ({ kind: f.kind, position: f.kind === 'selfieFrame' ? i : 0, contentType: sniffImageType(f.bytes)!, bytes: f.bytes })),
-    });
-    try {
-      await deps.temporal.workflow.start('verificationJobWorkflow', {
-        taskQueue: deps.config.TEMPORAL_TASK_QUEUE,
-        workflowId: `verification-job-${job.id}`,
-        args: [{ jobId: job.id, orgId: req.orgId }],
+      const job = await createJob(deps.db, {
+        orgId: req.orgId,
+        expectedPerson: up.expectedPerson,
+        images: up.files.map((f, i) => ({
+          kind: f.kind,
+          position: f.kind === 'selfieFrame' ? i : 0,
+          contentType: sniffImageType(f.bytes)!,
+          bytes: f.bytes,
+        })),
       });
-    } catch (err) {
-      log.error('could not start the verification workflow', { jobId: job.id, error: (err as Error).message });
-      await failJob(deps.db, req.orgId, job.id, { code: 'workflow_start_failed', message: 'the checks could not be scheduled; submit the job again' });
-      throw new ApiError(503, 'Service Unavailable', 'the verification job could not be scheduled; try again', { code: 'unavailable' });
-    }
-    res.setHeader('Location', `${PATH}/${job.id}`);
-    sendDocument(res, 202, toResource(job));
-  }));
+      try {
+        await deps.temporal.workflow.start('verificationJobWorkflow', {
+          taskQueue: deps.config.TEMPORAL_TASK_QUEUE,
+          workflowId: `verification-job-${job.id}`,
+          args: [{ jobId: job.id, orgId: req.orgId }],
+        });
+      } catch (err) {
+        log.error('could not start the verification workflow', { jobId: job.id, error: (err as Error).message });
+        await failJob(deps.db, req.orgId, job.id, {
+          code: 'workflow_start_failed',
+          message: 'the checks could not be scheduled; submit the job again',
+        });
+        throw new ApiError(503, 'Service Unavailable', 'the verification job could not be scheduled; try again', { code: 'unavailable' });
+      }
+      res.setHeader('Location', `${PATH}/${job.id}`);
+      sendDocument(res, 202, toResource(job));
+    }),
+  );
 
-  router.get(`${PATH}/:id`, route(async (req, res) => {
-    const job = await findOr404(req);
-    sendDocument(res, 200, toResource(job));
-  }));
+  router.get(
+    `${PATH}/:id`,
+    route(async (req, res) => {
+      const job = await findOr404(req);
+      sendDocument(res, 200, toResource(job));
+    }),
+  );
 
-  router.delete(`${PATH}/:id/images`, route(async (req, res) => {
-    const { id } = await findOr404(req);
-    await deleteJobImages(deps.db, req.orgId, id);
-    res.status(204).end();
-  }));
+  router.delete(
+    `${PATH}/:id/images`,
+    route(async (req, res) => {
+      const { id } = await findOr404(req);
+      await deleteJobImages(deps.db, req.orgId, id);
+      res.status(204).end();
+    }),
+  );
 
   async function findOr404(req: Request): Promise<JobRow> {
     const id = String(req.params.id);

@@ -11,46 +11,67 @@ export const MAX_SELFIE_FRAMES = 5;
 export const FILE_FIELDS = ['selfie', 'idFront', 'idBack', 'selfieFrames'] as const;
 export const TEXT_FIELDS = ['expectedPerson', 'fullName', 'dateOfBirth'] as const;
 
-const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date YYYY-MM-DD')
-  .refine((s) => !Number.isNaN(Date.parse(`${s}T00:00:00Z`)) && new Date(`${s}T00:00:00Z`).toISOString().startsWith(s), 'must be a valid calendar date');
+const isoDate = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date YYYY-MM-DD')
+  .refine(
+    (s) => !Number.isNaN(Date.parse(`${s}T00:00:00Z`)) && new Date(`${s}T00:00:00Z`).toISOString().startsWith(s),
+    'must be a valid calendar date',
+  );
 
-export const ExpectedPersonSchema = z.object({
-  fullName: z.string().trim().min(1, 'must not be empty').max(200).optional(),
-  dateOfBirth: isoDate.optional(),
-}).strict().refine((p) => p.fullName !== undefined || p.dateOfBirth !== undefined, 'give fullName and/or dateOfBirth')
+export const ExpectedPersonSchema = z
+  .object({
+    fullName: z.string().trim().min(1, 'must not be empty').max(200).optional(),
+    dateOfBirth: isoDate.optional(),
+  })
+  .strict()
+  .refine((p) => p.fullName !== undefined || p.dateOfBirth !== undefined, 'give fullName and/or dateOfBirth')
   .describe('The applicant as declared: compared with the document (document_name_mismatch / document_dob_mismatch → review).');
 export type ExpectedPersonInput = z.infer<typeof ExpectedPersonSchema>;
 
 /** Standard or URL-safe base64, optionally as a data URL (`data:image/jpeg;base64,...`). */
-const base64Image = z.string()
+const base64Image = z
+  .string()
   .transform((s) => s.replace(/^data:[\w/+.-]+;base64,/, '').replace(/\s+/g, ''))
   .refine((s) => /^[A-Za-z0-9+/_-]*={0,2}$/.test(s), 'must be base64')
   .describe('Image bytes (JPEG, PNG, WebP or HEIC) in base64.');
 
-export const CreateVerificationJobJson = z.object({
-  data: z.object({
-    type: z.literal('verificationJob'),
-    attributes: z.object({
-      selfie: base64Image,
-      idFront: base64Image,
-      idBack: base64Image.optional(),
-      selfieFrames: z.array(base64Image).max(MAX_SELFIE_FRAMES).optional(),
-      expectedPerson: ExpectedPersonSchema.optional(),
-    }).strict(),
-  }).strict(),
-}).strict();
+export const CreateVerificationJobJson = z
+  .object({
+    data: z
+      .object({
+        type: z.literal('verificationJob'),
+        attributes: z
+          .object({
+            selfie: base64Image,
+            idFront: base64Image,
+            idBack: base64Image.optional(),
+            selfieFrames: z.array(base64Image).max(MAX_SELFIE_FRAMES).optional(),
+            expectedPerson: ExpectedPersonSchema.optional(),
+          })
+          .strict(),
+      })
+      .strict(),
+  })
+  .strict();
 export type CreateVerificationJobJson = z.infer<typeof CreateVerificationJobJson>;
 
 const binary = z.string().openapi({ type: 'string', format: 'binary' });
-export const CreateVerificationJobMultipart = z.object({
-  selfie: binary.describe('The selfie (JPEG, PNG, WebP or HEIC).'),
-  idFront: binary.describe('The front of the identity document (the side with the portrait).'),
-  idBack: binary.optional().describe('The back of the document (ID cards often carry the MRZ there).'),
-  selfieFrames: z.array(binary).max(MAX_SELFIE_FRAMES).optional().describe('Extra selfie frames (repeat the field); liveness is the median over all frames.'),
-  expectedPerson: z.string().optional().describe('JSON {"fullName": ..., "dateOfBirth": "YYYY-MM-DD"}; or send the two fields below.'),
-  fullName: z.string().optional(),
-  dateOfBirth: z.string().optional(),
-}).openapi('CreateVerificationJobMultipart');
+export const CreateVerificationJobMultipart = z
+  .object({
+    selfie: binary.describe('The selfie (JPEG, PNG, WebP or HEIC).'),
+    idFront: binary.describe('The front of the identity document (the side with the portrait).'),
+    idBack: binary.optional().describe('The back of the document (ID cards often carry the MRZ there).'),
+    selfieFrames: z
+      .array(binary)
+      .max(MAX_SELFIE_FRAMES)
+      .optional()
+      .describe('Extra selfie frames (repeat the field); liveness is the median over all frames.'),
+    expectedPerson: z.string().optional().describe('JSON {"fullName": ..., "dateOfBirth": "YYYY-MM-DD"}; or send the two fields below.'),
+    fullName: z.string().optional(),
+    dateOfBirth: z.string().optional(),
+  })
+  .openapi('CreateVerificationJobMultipart');
 
 export const VerificationJobStatus = z.enum(['pending', 'completed', 'failed']);
 
@@ -60,7 +81,9 @@ export const VerificationJobResource = z.object({
   attributes: z.object({
     status: VerificationJobStatus,
     result: VerificationResultSchema.optional().describe('Present once status is completed.'),
-    failure: JobFailureSchema.optional().describe('Present when status is failed (internal error after retries, images erased before the checks ran).'),
+    failure: JobFailureSchema.optional().describe(
+      'Present when status is failed (internal error after retries, images erased before the checks ran).',
+    ),
     createdAt: z.string(),
     completedAt: z.string().nullable(),
     imagesDeleted: z.boolean(),
@@ -78,16 +101,34 @@ registry.register('VerificationJobFailure', JobFailureSchema);
 registry.register('VerificationJob', VerificationJobResource);
 registry.register('DocumentType', z.enum(DOCUMENT_TYPES));
 
-const errorDoc = z.object({ errors: z.array(z.object({ status: z.string(), title: z.string(), detail: z.string(), code: z.string().optional(), source: z.object({ pointer: z.string().optional(), parameter: z.string().optional() }).optional() })) });
+const errorDoc = z.object({
+  errors: z.array(
+    z.object({
+      status: z.string(),
+      title: z.string(),
+      detail: z.string(),
+      code: z.string().optional(),
+      source: z.object({ pointer: z.string().optional(), parameter: z.string().optional() }).optional(),
+    }),
+  ),
+});
 const jsonApi = (schema: z.ZodType) => ({ 'application/vnd.api+json': { schema } });
 const err = (description: string) => ({ description, content: jsonApi(errorDoc) });
 
 registry.registerPath({
-  method: 'post', path: '/verification-jobs', tags: ['Verification jobs'],
+  method: 'post',
+  path: '/verification-jobs',
+  tags: ['Verification jobs'],
   summary: 'Start a selfie + ID verification job',
-  description: 'Stores the images (org-scoped; erase them with DELETE /verification-jobs/{id}/images) and runs the checks asynchronously. '
-    + 'Poll GET /verification-jobs/{id} until status is completed. Each file is limited to MAX_UPLOAD_BYTES.',
-  request: { body: { required: true, content: { 'multipart/form-data': { schema: CreateVerificationJobMultipart }, ...jsonApi(CreateVerificationJobJson) } } },
+  description:
+    'Stores the images (org-scoped; erase them with DELETE /verification-jobs/{id}/images) and runs the checks asynchronously. ' +
+    'Poll GET /verification-jobs/{id} until status is completed. Each file is limited to MAX_UPLOAD_BYTES.',
+  request: {
+    body: {
+      required: true,
+      content: { 'multipart/form-data': { schema: CreateVerificationJobMultipart }, ...jsonApi(CreateVerificationJobJson) },
+    },
+  },
   responses: {
     202: { description: 'The job, status pending.', content: jsonApi(VerificationJobDocument) },
     400: err('Missing / empty / non-image file, unknown field, invalid expectedPerson.'),
@@ -96,14 +137,18 @@ registry.registerPath({
   },
 });
 registry.registerPath({
-  method: 'get', path: '/verification-jobs/{id}', tags: ['Verification jobs'],
+  method: 'get',
+  path: '/verification-jobs/{id}',
+  tags: ['Verification jobs'],
   summary: 'A verification job and, once completed, its result',
   request: { params: VerificationJobParams },
   responses: { 200: { description: 'The job.', content: jsonApi(VerificationJobDocument) }, 404: err('No such job in this org.') },
 });
 registry.registerPath({
-  method: 'delete', path: '/verification-jobs/{id}/images', tags: ['Verification jobs'],
-  summary: 'Erase the job\'s images (the result is kept)',
+  method: 'delete',
+  path: '/verification-jobs/{id}/images',
+  tags: ['Verification jobs'],
+  summary: "Erase the job's images (the result is kept)",
   request: { params: VerificationJobParams },
   responses: { 204: { description: 'Erased (idempotent).' }, 404: err('No such job in this org.') },
 });

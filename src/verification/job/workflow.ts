@@ -33,8 +33,12 @@ export async function verificationJobWorkflow({ jobId, orgId }: VerificationJobR
   } catch (err) {
     const cause = err instanceof ActivityFailure ? err.cause : err;
     const type = cause instanceof ApplicationFailure ? cause.type : undefined;
-    const code = type === JOB_FAILURE.imagesDeleted ? 'images_deleted' : type === JOB_FAILURE.jobNotFound ? 'job_not_found' : 'internal_error';
-    const message = code === 'internal_error' ? 'the checks failed after retries; the error is in the worker log' : (cause as Error)?.message ?? String(cause);
+    const code =
+      type === JOB_FAILURE.imagesDeleted ? 'images_deleted' : type === JOB_FAILURE.jobNotFound ? 'job_not_found' : 'internal_error';
+    const message =
+      code === 'internal_error'
+        ? 'the checks failed after retries; the error is in the worker log'
+        : ((cause as Error)?.message ?? String(cause));
     await store.failVerificationJob({ jobId, orgId, failure: { code, message } });
     return { status: 'failed', failureCode: code };
   }

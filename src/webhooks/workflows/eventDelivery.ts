@@ -3,7 +3,15 @@
 // are used up does an event get a delivery workflow of its own (the long backoff of up to 24 h),
 // so a healthy receiver costs one activity per transition instead of a workflow per event.
 // Running the same batch again (a workflow reset) sends nothing a webhook already has.
-import { ActivityFailure, log, ParentClosePolicy, proxyActivities, proxyLocalActivities, startChild, WorkflowIdReusePolicy } from '@temporalio/workflow';
+import {
+  ActivityFailure,
+  log,
+  ParentClosePolicy,
+  proxyActivities,
+  proxyLocalActivities,
+  startChild,
+  WorkflowIdReusePolicy,
+} from '@temporalio/workflow';
 import type { createWebhookDeliveryActivities } from '../activities';
 import { webhookDeliveryWorkflow } from './webhookDelivery';
 
@@ -33,7 +41,10 @@ export interface DeliverOptions {
 export class EventDelivery {
   private readonly pending: Promise<void>[] = [];
 
-  constructor(private readonly orgId: string, private readonly webhookTimeoutMs = DEFAULT_WEBHOOK_TIMEOUT_MS) {}
+  constructor(
+    private readonly orgId: string,
+    private readonly webhookTimeoutMs = DEFAULT_WEBHOOK_TIMEOUT_MS,
+  ) {}
 
   /** Starts delivering; does not wait (see `settled`). */
   deliver(eventIds: string[], { hasWebhooks = true, final = false }: DeliverOptions = {}): void {
@@ -41,7 +52,12 @@ export class EventDelivery {
     // Each webhook gets the batch's events one after another, each bounded by the HTTP timeout.
     const options = { startToCloseTimeout: eventIds.length * this.webhookTimeoutMs + 5_000, retry: QUICK_RETRY };
     const { deliverEvents } = final ? proxyLocalActivities<DeliveryActivities>(options) : proxyActivities<DeliveryActivities>(options);
-    this.pending.push(deliverEvents({ orgId: this.orgId, eventIds }).then(() => undefined, (err) => this.handOver(eventIds, err)));
+    this.pending.push(
+      deliverEvents({ orgId: this.orgId, eventIds }).then(
+        () => undefined,
+        (err) => this.handOver(eventIds, err),
+      ),
+    );
   }
 
   /** Resolves once every batch was delivered or handed over to its own delivery workflow. */

@@ -32,8 +32,15 @@ export interface WebhookDeliveryInput {
   continueAttempts?: boolean;
 }
 
-export interface WebhookDeliveryOutcome { webhookId: string; outcome: 'delivered' | 'skipped' | 'failed'; reason?: string }
-export interface WebhookDeliveryResult { eventId: string; deliveries: WebhookDeliveryOutcome[] }
+export interface WebhookDeliveryOutcome {
+  webhookId: string;
+  outcome: 'delivered' | 'skipped' | 'failed';
+  reason?: string;
+}
+export interface WebhookDeliveryResult {
+  eventId: string;
+  deliveries: WebhookDeliveryOutcome[];
+}
 
 // The webhook look-up is a short database read: a local activity, inside the workflow task that needs it.
 const setup = proxyLocalActivities<DeliveryActivities>({ startToCloseTimeout: '30s', retry: { maximumInterval: '30s' } });
@@ -45,25 +52,39 @@ export async function webhookDeliveryWorkflow(input: WebhookDeliveryInput): Prom
   // and keep the wait short when a worker dies mid-attempt.
   const startToCloseTimeout = timeoutMs + 5_000;
 
-  const deliveries = await Promise.all(targets.map(async (t): Promise<WebhookDeliveryOutcome> => {
-    const retry: RetryPolicy = t.deliveryMode === 'AtMostOnce'
-      ? { maximumAttempts: 1 }
-      : { initialInterval: r.initialIntervalMs, backoffCoefficient: r.backoffCoefficient, maximumInterval: r.maximumIntervalMs, nonRetryableErrorTypes: ['EventNotFound'], ...(r.maximumAttempts > 0 ? { maximumAttempts: r.maximumAttempts } : {}) };
-    const { deliverWebhook } = proxyActivities<DeliveryActivities>({
-      startToCloseTimeout,
-      ...(t.deliveryMode === 'AtLeastOnce' ? { scheduleToCloseTimeout: r.giveUpAfterMs } : {}),
-      retry,
-    });
-    try {
-      const res = await deliverWebhook({ eventId: input.eventId, webhookId: t.webhookId, orgId: input.orgId, ...(input.continueAttempts ? { continueAttempts: true } : {}) });
-      return { webhookId: t.webhookId, outcome: res.outcome, ...(res.reason ? { reason: res.reason } : {}) };
-    } catch (err) {
-      if (!(err instanceof ActivityFailure)) throw err;
-      // Gave up: the attempts are in webhook_attempts; the event can be fired again on request.
-      const reason = (err as { cause?: { message?: string }; message?: string }).cause?.message ?? (err as Error).message;
-      log.warn('webhook delivery gave up', { eventId: input.eventId, webhookId: t.webhookId, reason });
-      return { webhookId: t.webhookId, outcome: 'failed', reason };
-    }
-  }));
+  const deliveries = await Promise.all(
+    targets.map(async (t): Promise<WebhookDeliveryOutcome> => {
+      const retry: RetryPolicy =
+        t.deliveryMode === 'AtMostOnce'
+          ? { maximumAttempts: 1 }
+          : {
+              initialInterval: r.initialIntervalMs,
+              backoffCoefficient: r.backoffCoefficient,
+              maximumInterval: r.maximumIntervalMs,
+              nonRetryableErrorTypes: ['EventNotFound'],
+              ...(r.maximumAttempts > 0 ? { maximumAttempts: r.maximumAttempts } : {}),
+            };
+      const { deliverWebhook } = proxyActivities<DeliveryActivities>({
+        startToCloseTimeout,
+        ...(t.deliveryMode === 'AtLeastOnce' ? { scheduleToCloseTimeout: r.giveUpAfterMs } : {}),
+        retry,
+      });
+      try {
+        const res = await deliverWebhook({
+          eventId: input.eventId,
+          webhookId: t.webhookId,
+          orgId: input.orgId,
+          ...(input.continueAttempts ? { continueAttempts: true } : {}),
+        });
+        return { webhookId: t.webhookId, outcome: res.outcome, ...(res.reason ? { reason: res.reason } : {}) };
+      } catch (err) {
+        if (!(err instanceof ActivityFailure)) throw err;
+        // Gave up: the attempts are in webhook_attempts; the event can be fired again on request.
+        const reason = (err as { cause?: { message?: string }; message?: string }).cause?.message ?? (err as Error).message;
+        log.warn('webhook delivery gave up', { eventId: input.eventId, webhookId: t.webhookId, reason });
+        return { webhookId: t.webhookId, outcome: 'failed', reason };
+      }
+    }),
+  );
   return { eventId: input.eventId, deliveries };
 }
