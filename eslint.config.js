@@ -2,7 +2,7 @@
 // one way, workflow code stays deterministic, and no promise is left floating.
 import { builtinModules } from 'node:module';
 import { readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import importX from 'eslint-plugin-import-x';
@@ -22,17 +22,48 @@ const HTTP_LAYER = SRC.filter(isHttp);
 /** A capability's inner layers: workflows, messages, rules, activities, repositories, services. */
 const INNER = SRC.filter((f) => CAPABILITIES.some((c) => f.startsWith(`src/${c}/`)) && !isHttp(f));
 
-/** Code that runs in Temporal's workflow sandbox: workflows and everything they import at run time. */
-const WORKFLOW_CODE = [
-  'src/*/workflows/**/*.ts',
-  'src/*/**/workflows/**/*.ts',
-  'src/*/**/workflow.ts',
-  'src/verification/job/failures.ts',
-  'src/applications/messages.ts',
-  'src/applications/domain.ts',
-  'src/applications/rules/**/*.ts',
-  'src/engine/workflows.ts',
-];
+/**
+ * Code that runs in Temporal's workflow sandbox: workflows and every module they import as a
+ * value. Workflow code may import (values) only from this set; types from anywhere.
+ */
+const isWorkflowCode = (f) =>
+  /\/workflows\/[^/]+\.ts$/.test(f) ||
+  f.endsWith('/workflow.ts') ||
+  f.startsWith('src/applications/rules/') ||
+  [
+    'src/applications/domain.ts',
+    'src/applications/messages.ts',
+    'src/engine/workflows.ts',
+    'src/platform/temporal/searchAttributes.ts',
+    'src/verification/job/failures.ts',
+    // pure text rules the selfie evaluation shares with the checks
+    'src/verification/document/fields.ts',
+    'src/verification/document/editDistance.ts',
+  ].includes(f);
+const WORKFLOW_CODE = SRC.filter(isWorkflowCode);
+const ROOT = import.meta.dirname;
+
+/** A value import in workflow code that leaves the workflow-safe set (the rule follows relative paths). */
+const workflowImports = {
+  meta: {
+    type: 'problem',
+    schema: [],
+    messages: {
+      outside: '{{target}} is not workflow code: workflow code imports values only from workflow-safe modules (types from anywhere).',
+    },
+  },
+  create(context) {
+    const check = (node) => {
+      if (!node.source || node.importKind === 'type' || node.exportKind === 'type') return;
+      if (node.specifiers?.length && node.specifiers.every((s) => s.importKind === 'type' || s.exportKind === 'type')) return;
+      const spec = String(node.source.value);
+      if (!spec.startsWith('.')) return;
+      const target = relative(ROOT, resolve(dirname(context.filename), spec)).replace(/(\.ts)?$/, '.ts');
+      if (!WORKFLOW_CODE.includes(target)) context.report({ node, messageId: 'outside', data: { target } });
+    };
+    return { ImportDeclaration: check, ExportNamedDeclaration: check, ExportAllDeclaration: check };
+  },
+};
 const NODE_BUILTINS = [...builtinModules, ...builtinModules.map((m) => `node:${m}`)];
 
 export default tseslint.config(
@@ -105,7 +136,9 @@ export default tseslint.config(
   },
   {
     files: WORKFLOW_CODE,
+    plugins: { engine: { rules: { 'workflow-imports': workflowImports } } },
     rules: {
+      'engine/workflow-imports': 'error',
       '@typescript-eslint/no-restricted-imports': [
         'error',
         {

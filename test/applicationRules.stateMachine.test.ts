@@ -94,7 +94,7 @@ describe('canVerify: when a SelfieVerification document may be verified with a j
     documentId: '5',
     jobId: 'vj_1',
     applicationStatus: 'AwaitingDocuments',
-    document: { documentType: 'SelfieVerification', status: 'Required', verificationJobId: null },
+    document: { documentType: 'SelfieVerification', status: 'Required' },
     job: { status: 'completed', usedByDocumentId: null },
   };
   it('allows a completed, unused job on a Required or Invalid SelfieVerification while documents are awaited', () => {
@@ -107,14 +107,10 @@ describe('canVerify: when a SelfieVerification document may be verified with a j
     ['a pending job', { job: { status: 'pending', usedByDocumentId: null } }, 'job_not_completed'],
     ['a failed job', { job: { status: 'failed', usedByDocumentId: null } }, 'job_failed'],
     ['a job used before', { job: { status: 'completed', usedByDocumentId: '9' } }, 'job_already_used'],
-    ['an IdDocument', { document: { documentType: 'IdDocument', status: 'Required', verificationJobId: null } }, 'document_not_verifiable'],
+    ['an IdDocument', { document: { documentType: 'IdDocument', status: 'Required' } }, 'document_not_verifiable'],
     ['an application in review', { applicationStatus: 'PendingReview' }, 'application_not_awaiting_documents'],
     ['a person whose verification is over', { personOpen: false }, 'application_not_awaiting_documents'],
-    [
-      'an approved document',
-      { document: { documentType: 'SelfieVerification', status: 'Approved', verificationJobId: 'vj_0' } },
-      'document_not_verifiable',
-    ],
+    ['an approved document', { document: { documentType: 'SelfieVerification', status: 'Approved' } }, 'document_not_verifiable'],
   ])('refuses %s', (_what, facts, refusal) => {
     const d = canVerify({ ...ok, ...facts });
     expect(d).toMatchObject({ ok: false, refusal });

@@ -392,6 +392,24 @@ describe('application workflow branches (time-skipping server, stub activities)'
     });
   });
 
+  it('two reviews at once: the first decides, the second is told the application was already decided', async () => {
+    await run({ decided: 'PendingReview' }, async (h, { transitions }) => {
+      await waitForStatus(h, 'PendingReview');
+      const reviewers = ['ops-1', 'ops-2'];
+      const outcomes = await Promise.allSettled(
+        reviewers.map((reviewer) => h.executeUpdate(reviewUpdate, { args: [{ decision: 'Approved', reason: 'ok', reviewer }] })),
+      );
+      expect(await h.result()).toBe('Approved');
+      expect(transitions).toHaveLength(1);
+      // The reviewer told "done" is the one recorded as the decision's user.
+      const toldDone = reviewers.filter((_, i) => {
+        const o = outcomes[i];
+        return o.status === 'fulfilled' && o.value.ok;
+      });
+      expect(toldDone).toEqual([transitions[0].decidedBy]);
+    });
+  });
+
   it('a review and a cancel that race: exactly one wins, and the application records only its transition', async () => {
     await run({ decided: 'PendingReview' }, async (h, { transitions }) => {
       await waitForStatus(h, 'PendingReview');

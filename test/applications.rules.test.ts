@@ -129,11 +129,11 @@ describe('decision rules', () => {
   });
 
   it('person and application statuses aggregate their parts', () => {
-    expect(derivePersonStatus(['Required', 'Approved'], false)).toBe('AwaitingDocuments');
-    expect(derivePersonStatus(['ReceivedFront'], false)).toBe('AwaitingDocuments');
-    expect(derivePersonStatus(['PendingReview', 'Approved'], false)).toBe('PendingReview');
-    expect(derivePersonStatus(['Approved', 'Approved'], false)).toBe('Approved');
-    expect(derivePersonStatus(['Approved'], true)).toBe('Denied');
+    expect(derivePersonStatus(['Required', 'Approved'], { denied: false })).toBe('AwaitingDocuments');
+    expect(derivePersonStatus(['ReceivedFront'], { denied: false })).toBe('AwaitingDocuments');
+    expect(derivePersonStatus(['PendingReview', 'Approved'], { denied: false })).toBe('PendingReview');
+    expect(derivePersonStatus(['Approved', 'Approved'], { denied: false })).toBe('Approved');
+    expect(derivePersonStatus(['Approved'], { denied: true })).toBe('Denied');
     expect(aggregateStatus(['Approved', 'AwaitingDocuments', 'PendingReview'])).toBe('AwaitingDocuments');
     expect(aggregateStatus(['Approved', 'PendingReview'])).toBe('PendingReview');
     expect(aggregateStatus(['Approved', 'Approved'])).toBe('Approved');

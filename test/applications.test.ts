@@ -86,6 +86,38 @@ describe('applications: create, evaluate, read', () => {
     expect(await eventTypes(engine, engine.orgId, id)).toEqual(before);
   });
 
+  it('the same transition recorded twice (the same event key, another cause) keeps the first, in the row and in the event', async () => {
+    const app = await engine.unit.applications.create(individualApplication({ useSelfieVerification: 'Always' }));
+    const id = app.data.id;
+    const activities = createApplicationActivities({ db: engine.db });
+    const dedupeKey = `application-${id}:9:application.canceled`;
+    const cancel = (reason: string, reasonCode: string) =>
+      activities.recordTransition({
+        applicationId: id,
+        orgId: engine.orgId,
+        from: 'AwaitingDocuments',
+        status: 'Canceled',
+        reason,
+        reasonCode,
+        event: { type: 'application.canceled', attributes: { reasonCode }, relationships: {}, dedupeKey },
+      });
+    const first = await cancel('the required documents were not provided within 30 days', 'AwaitingDocumentsDeadline');
+    const second = await cancel('customer withdrew', 'Canceled');
+    expect(second.eventIds).toEqual(first.eventIds);
+    const row = await engine.db
+      .selectFrom('applications')
+      .select(['status', 'decision_reason', 'decision_reason_code'])
+      .where('id', '=', id)
+      .executeTakeFirstOrThrow();
+    expect(row).toEqual({
+      status: 'Canceled',
+      decision_reason: 'the required documents were not provided within 30 days',
+      decision_reason_code: 'AwaitingDocumentsDeadline',
+    });
+    const event = await engine.db.selectFrom('events').select('attributes').where('id', '=', first.eventIds[0]).executeTakeFirstOrThrow();
+    expect(event.attributes).toMatchObject({ reasonCode: 'AwaitingDocumentsDeadline' });
+  });
+
   it('records the status in the database, the Temporal search attributes and the events', async () => {
     const created = await engine.unit.applications.create(individualApplication());
     const id = created.data.id;

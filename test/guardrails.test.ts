@@ -71,6 +71,24 @@ describe('guardrails: the lint rules that encode the dependency direction', () =
       "export { connectDatabase } from '../../platform/database/connection';",
       '@typescript-eslint/no-restricted-imports',
     ],
+    [
+      'workflow code importing a module that is not workflow code (signing uses node:crypto)',
+      'src/applications/workflows/person.ts',
+      "export { signBody } from '../../webhooks/signature';",
+      'engine/workflow-imports',
+    ],
+    [
+      'workflow code importing the Temporal client',
+      'src/applications/workflows/application.ts',
+      "export { connectTemporal } from '../../platform/temporal/client';",
+      'engine/workflow-imports',
+    ],
+    [
+      'a rule importing the model files (fs, onnxruntime)',
+      'src/applications/rules/status.ts',
+      "export { verifiedModelPath } from '../../verification/modelFiles';",
+      'engine/workflow-imports',
+    ],
     ['an import cycle', 'src/platform/config.ts', "export { log } from './log';", 'import-x/no-cycle'],
     [
       'a floating promise',

@@ -78,8 +78,9 @@ export interface RecordTransitionInput {
 export interface RecordedChange {
   eventIds: string[];
   hasWebhooks: boolean;
-  /** Set when the database already holds another change from `from`: the status it holds. */
+  /** Set when the database already holds another change from `from`: the status it holds, and who decided it. */
   recordedStatus?: ApplicationStatus;
+  recordedDecidedBy?: string | null;
 }
 
 export interface VerifyPersonDocumentInput extends VerifyDocumentRequest {
@@ -200,19 +201,18 @@ export function createApplicationActivities(
   /** Evaluates a completed job for a SelfieVerification document and records the document's new status. */
   async function verify(trx: Kysely<Database>, input: VerifyPersonDocumentInput): Promise<VerifyDocumentOutcome> {
     const { orgId, documentId, jobId } = input;
+    // The application first, then the document: the order recordTransition locks them in.
+    const applicationStatus = await repository.shareApplicationStatus(trx, orgId, input.applicationId);
     const doc = await repository.lockDocumentForVerification(trx, orgId, input.applicationId, documentId);
     // The same job on the same document: this activity's own earlier run. Evaluate it again.
     const ranBefore = doc?.verification_job_id === jobId;
     if (!ranBefore) {
-      const [applicationStatus, job] = [
-        await repository.shareApplicationStatus(trx, orgId, input.applicationId),
-        await lockJobForUse(trx, orgId, jobId),
-      ];
+      const job = await lockJobForUse(trx, orgId, jobId);
       const allowed = canVerify({
         documentId,
         jobId,
         applicationStatus,
-        document: doc ? { documentType: doc.document_type, status: doc.status, verificationJobId: doc.verification_job_id } : null,
+        document: doc ? { documentType: doc.document_type, status: doc.status } : null,
         job: jobFacts(job),
       });
       if (!allowed.ok) return { ok: false, error: allowed.refusal, message: allowed.message };
@@ -311,12 +311,21 @@ export function createApplicationActivities(
         // A local activity also runs in a workflow task that then fails; the task is tried again
         // and may, with a request that arrived meanwhile, decide otherwise (a cancel instead of the
         // review it first saw). What was recorded first stands: the workflow adopts it.
-        const current = (await repository.lockApplication(trx, orgId, applicationId)).status;
-        if (current !== input.from && current !== input.status) {
-          const type = STATUS_EVENT[current];
+        const app = await repository.lockApplication(trx, orgId, applicationId);
+        if (app.status !== input.from && app.status !== input.status) {
+          const type = STATUS_EVENT[app.status];
           const eventIds = type && event ? await eventIdsByDedupeKeys(trx, orgId, [sameTransitionEventKey(event.dedupeKey, type)]) : [];
-          return { eventIds, hasWebhooks: await hasEnabledWebhooks(trx, orgId), recordedStatus: current };
+          return {
+            eventIds,
+            hasWebhooks: await hasEnabledWebhooks(trx, orgId),
+            recordedStatus: app.status,
+            recordedDecidedBy: app.decided_by,
+          };
         }
+        // This very transition's event is there: it was recorded (this activity run again after it
+        // committed, or the same status for another cause at the same place). The first stands.
+        const already = event ? await eventIdsByDedupeKeys(trx, orgId, [event.dedupeKey]) : [];
+        if (already.length) return { eventIds: already, hasWebhooks: await hasEnabledWebhooks(trx, orgId) };
         let reason = input.reason;
         if (input.deniedPersonId) {
           const p = await repository.getPerson(trx, orgId, input.deniedPersonId);
@@ -350,7 +359,7 @@ export function createApplicationActivities(
         const out = await verify(trx, input);
         if (!out.ok) return out;
         const denied = out.personOutcome === 'Denied';
-        const personStatus = derivePersonStatus(await repository.documentStatusesOfPerson(trx, input.orgId, input.personId), denied);
+        const personStatus = derivePersonStatus(await repository.documentStatusesOfPerson(trx, input.orgId, input.personId), { denied });
         const personReasonCode = denied ? (out.reasonCode ?? 'Denied') : null;
         await repository.updatePerson(trx, input.orgId, input.personId, {
           status: personStatus,

@@ -403,13 +403,13 @@ export async function applicationStatus(
 
 // --- what the workflows' activities read and write ---------------------------------------
 
-export type LockedApplication = Pick<ApplicationRow, 'status' | 'decision_reason_code' | 'attributes' | 'type'>;
+export type LockedApplication = Pick<ApplicationRow, 'status' | 'decision_reason_code' | 'decided_by' | 'attributes' | 'type'>;
 
 /** The application row, locked for the caller's transaction. */
 export async function lockApplication(trx: Kysely<Database>, orgId: string, applicationId: string): Promise<LockedApplication> {
   return trx
     .selectFrom('applications')
-    .select(['status', 'decision_reason_code', 'attributes', 'type'])
+    .select(['status', 'decision_reason_code', 'decided_by', 'attributes', 'type'])
     .where('id', '=', applicationId)
     .where('org_id', '=', orgId)
     .forUpdate()

@@ -1,5 +1,5 @@
 import express from 'express';
-import { sql } from 'kysely';
+import { databaseAnswers } from '../platform/database/connection';
 import type { EngineDeps } from '../platform/deps';
 import { requireApiToken } from '../orgs/routes/authentication';
 import { errorHandler, sendErrors } from '../platform/http/errors';
@@ -17,13 +17,7 @@ export function createApp(deps: EngineDeps): express.Express {
   app.set('query parser', 'extended'); // filter[status][]=… as Unit's SDK sends it
 
   app.get('/health', async (_req, res) => {
-    const checks = { database: false, temporal: false };
-    try {
-      await sql`select 1`.execute(deps.db);
-      checks.database = true;
-    } catch {
-      /* reported below */
-    }
+    const checks = { database: await databaseAnswers(deps.db), temporal: false };
     try {
       await deps.temporal.workflowService.getSystemInfo({});
       checks.temporal = true;

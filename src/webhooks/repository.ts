@@ -22,7 +22,7 @@ export interface Listing<T> {
 
 export interface RecordEventInput {
   orgId: string;
-  /** e.g. 'application.approved' (the emitting capability names its types, e.g. EVENT in src/applications/messages.ts) */
+  /** e.g. 'application.approved' (the emitting capability names its types, e.g. EVENT in src/applications/domain.ts) */
   type: string;
   attributes: Record<string, unknown>;
   relationships: Record<string, unknown>;

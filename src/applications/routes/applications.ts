@@ -16,7 +16,8 @@ import { applicationDocument, serializeApplication } from './serialize';
 import { executeApplicationUpdate, startApplicationWorkflow, WorkflowStartUnknown } from '../workflowClient';
 import type { EngineDeps } from '../../platform/deps';
 import { log } from '../../platform/log';
-import { APPLICATION_TYPES, isTerminal } from '../domain';
+import { APPLICATION_TYPES } from '../domain';
+import { allows, refusalOf } from '../rules/applicationStateMachine';
 import { cancelUpdate, reviewUpdate } from '../messages';
 import { ApiError, conflict, notFound, parseOr400, ValidationError } from '../../platform/http/errors';
 import { pageParams, route, sendDocument } from '../../platform/http/jsonApi';
@@ -188,12 +189,8 @@ export function applicationRoutes(deps: EngineDeps): Router {
       requireDocument(req.body);
       const body = parseBody(CancelApplicationRequest, req.body);
       const agg = await mustGet(deps, req.orgId, id);
-      if (isTerminal(agg.application.status)) {
-        throw conflict(
-          `application ${id} is already ${agg.application.status}; only Pending, AwaitingDocuments or PendingReview applications can be canceled`,
-          'invalid_state',
-        );
-      }
+      // The state machine's own rule and words (the workflow's validator says the same).
+      if (!allows('canceled', agg.application.status)) throw conflict(refusalOf('canceled', agg.application.status), 'invalid_state');
       const out = await answeredInHttp(executeApplicationUpdate(deps, id, cancelUpdate, [{ reason: body.data.attributes.reason }]));
       if (!out.ok) throw conflict(out.error ?? `application ${id} is ${out.status}`, 'invalid_state');
       sendDocument(res, 200, applicationDocument(await mustGet(deps, req.orgId, id)));
@@ -207,12 +204,7 @@ export function applicationRoutes(deps: EngineDeps): Router {
       requireDocument(req.body);
       const body = parseBody(ReviewApplicationRequest, req.body);
       const agg = await mustGet(deps, req.orgId, id);
-      if (agg.application.status !== 'PendingReview') {
-        throw conflict(
-          `application ${id} is ${agg.application.status}; a review decision is only possible in PendingReview`,
-          'invalid_state',
-        );
-      }
+      if (!allows('reviewed', agg.application.status)) throw conflict(refusalOf('reviewed', agg.application.status), 'invalid_state');
       const out = await answeredInHttp(executeApplicationUpdate(deps, id, reviewUpdate, [body.data.attributes]));
       if (!out.ok) throw conflict(out.error ?? `application ${id} is ${out.status}`, 'invalid_state');
       sendDocument(res, 200, applicationDocument(await mustGet(deps, req.orgId, id)));

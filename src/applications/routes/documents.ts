@@ -166,7 +166,7 @@ export function documentRoutes(deps: EngineDeps): Router {
         jobId,
         applicationStatus: found.applicationStatus,
         job: jobFacts(await getJob(deps.db, req.orgId, jobId)),
-        document: { documentType: doc.document_type, status: doc.status, verificationJobId: doc.verification_job_id },
+        document: { documentType: doc.document_type, status: doc.status },
       });
       if (!allowed.ok) throw verifyRefused(allowed.refusal, allowed.message);
       const updateId = `verify-${documentId}-${jobId}`;

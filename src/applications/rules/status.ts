@@ -5,7 +5,7 @@ import type { ApplicationStatus, DocumentStatus, PersonStatus } from '../domain'
 const AWAITING: DocumentStatus[] = ['Required', 'Invalid', 'ReceivedFront', 'ReceivedBack'];
 
 /** A person's status from their documents: any missing → AwaitingDocuments, all approved → Approved, else PendingReview. */
-export function derivePersonStatus(documents: DocumentStatus[], denied: boolean): PersonStatus {
+export function derivePersonStatus(documents: DocumentStatus[], { denied }: { denied: boolean }): PersonStatus {
   if (denied) return 'Denied';
   if (documents.some((s) => AWAITING.includes(s))) return 'AwaitingDocuments';
   if (documents.every((s) => s === 'Approved')) return 'Approved';

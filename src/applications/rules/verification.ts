@@ -19,7 +19,7 @@ export interface VerifyFacts {
   documentId: string;
   jobId: string;
   /** null: no such document (for this person, in this org). */
-  document?: { documentType: DocumentType; status: DocumentStatus; verificationJobId: string | null } | null;
+  document?: { documentType: DocumentType; status: DocumentStatus } | null;
   /** null: no such job in this org. */
   job?: { status: 'pending' | 'completed' | 'failed'; usedByDocumentId: string | null } | null;
   /** The application's status, or (in the person's workflow) whether the person still awaits documents. */

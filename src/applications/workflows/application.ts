@@ -8,6 +8,7 @@
 // changes, a new workflow type for breaking ones).
 import {
   allHandlersFinished,
+  deprecatePatch,
   condition,
   getExternalWorkflowHandle,
   log,
@@ -49,6 +50,9 @@ import { EventDelivery } from '../../webhooks/workflows/eventDelivery';
 import { ApplicationIdKey, ApplicationStatusKey, OrgIdKey } from '../../platform/temporal/searchAttributes';
 import { personWorkflow } from './person';
 
+/** Retired: it chose the current protocol over protocol 1, which is gone. */
+export const APPLICATION_PROTOCOL_2_PATCH = 'application-protocol-2';
+
 const acts = proxyLocalActivities<ApplicationActivities & ReturnType<typeof createEventActivities>>({
   startToCloseTimeout: '30s',
   retry: { initialInterval: '200ms', maximumInterval: '30s' },
@@ -66,6 +70,9 @@ interface ReviewTicket {
 }
 
 export async function applicationWorkflow(input: ApplicationWorkflowInput): Promise<ApplicationStatus> {
+  // Runs started while protocol 1 still existed carry this patch's marker, first thing in their
+  // history, before any handler answered (README, "Workflow versions"): keep this the first line.
+  deprecatePatch(APPLICATION_PROTOCOL_2_PATCH);
   const { workflowId } = workflowInfo();
   const { applicationId, orgId, applicationType } = input;
   const relationships = { application: { data: { type: applicationType, id: applicationId } } };
@@ -157,7 +164,14 @@ export async function applicationWorkflow(input: ApplicationWorkflowInput): Prom
         : null,
     });
     // Another change recorded first (by a workflow task that did not complete): it stands.
-    if (change.recordedStatus) status = change.recordedStatus;
+    if (change.recordedStatus) {
+      status = change.recordedStatus;
+      // If that was a review's decision, the review that asked for it is answered as done.
+      const decided = reviews.find(
+        (r) => r.result === null && r.request.decision === status && r.request.reviewer === change.recordedDecidedBy,
+      );
+      if (decided) decided.result = { ok: true, status };
+    }
     recorded = status;
     indexStatus(status);
     deliver(change);
@@ -301,10 +315,7 @@ export async function applicationWorkflow(input: ApplicationWorkflowInput): Prom
   }
 
   // --- terminal: unblock waiting updates, close the persons still open, deliver what they recorded
-  // A review still waiting is answered by what happened: only a review leaves PendingReview for
-  // Approved or Denied, so the status says whether its decision is the one that stands.
-  for (const r of reviews)
-    r.result ??= status === r.request.decision ? { ok: true, status } : { ok: false, status, error: `the application is ${status}` };
+  for (const r of reviews) r.result ??= { ok: false, status, error: `the application is ${status}` };
   for (const personId of openPersons) {
     try {
       await getExternalWorkflowHandle(personWorkflowId(applicationId, personId)).signal(closePersonSignal, { applicationStatus: status });

@@ -138,7 +138,7 @@ export async function personWorkflow(input: PersonWorkflowInput): Promise<Person
     try {
       if (!open()) break;
       docs.set(u.documentId, u.status);
-      const next = derivePersonStatus([...docs.values()], false);
+      const next = derivePersonStatus([...docs.values()], { denied: false });
       if (next !== status) {
         await acts.setPersonStatus({ personId, orgId, status: next });
         status = next;

@@ -1,4 +1,4 @@
-import { Kysely, PostgresDialect } from 'kysely';
+import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import type { Database } from '../../../migrations/database';
 
@@ -11,4 +11,12 @@ export function connectDatabase(url: string, maxConnections = 10): Kysely<Databa
     /* idle client errors are surfaced on next use */
   });
   return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+}
+
+/** Whether the database answers a trivial query (the health check). */
+export async function databaseAnswers(db: Kysely<Database>): Promise<boolean> {
+  return sql`select 1`.execute(db).then(
+    () => true,
+    () => false,
+  );
 }

@@ -1,11 +1,11 @@
 // Workflow-side event emission: record the event (idempotent on its dedupe key), then start its
 // delivery as an abandoned child workflow and return as soon as it has started, so a slow
 // webhook receiver never delays the workflow that emitted the event.
-import { ParentClosePolicy, proxyLocalActivities, startChild, WorkflowIdReusePolicy } from '@temporalio/workflow';
+import { deprecatePatch, ParentClosePolicy, proxyLocalActivities, startChild, WorkflowIdReusePolicy } from '@temporalio/workflow';
 import type { createEventActivities } from '../activities';
 import type { RecordEventInput } from '../repository';
 import { eventDeliveryWorkflowId } from './eventDelivery';
-import { webhookDeliveryWorkflow } from './webhookDelivery';
+import { LOCAL_DATABASE_ACTIVITIES_PATCH, webhookDeliveryWorkflow } from './webhookDelivery';
 
 export type EmitEventInput = RecordEventInput;
 
@@ -17,6 +17,8 @@ const events = proxyLocalActivities<ReturnType<typeof createEventActivities>>({
 
 /** Deterministic; call from any workflow. Returns the event id. */
 export async function emitEvent(input: EmitEventInput): Promise<string> {
+  // Runs started before the patch was retired (see README, "Workflow versions") carry its marker.
+  deprecatePatch(LOCAL_DATABASE_ACTIVITIES_PATCH);
   const { eventId } = await events.recordEvent(input);
   try {
     await startChild(webhookDeliveryWorkflow, {

@@ -1,4 +1,4 @@
-// Protocol 2's webhook delivery, from the workflow that recorded the events: one activity per
+// Webhook delivery from the workflow that recorded the events: one activity per
 // batch of events (a transition and what led to it), with a few quick retries. Only when those
 // are used up does an event get a delivery workflow of its own (the long backoff of up to 24 h),
 // so a healthy receiver costs one activity per transition instead of a workflow per event.

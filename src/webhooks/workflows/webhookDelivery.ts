@@ -1,6 +1,6 @@
 // Fans one event out to the org's enabled webhooks. AtLeastOnce webhooks are retried with
 // exponential backoff (1 s, ×2, at most 10 min apart) for up to 24 h; AtMostOnce get one attempt.
-import { ActivityFailure, log, proxyActivities, proxyLocalActivities, type RetryPolicy } from '@temporalio/workflow';
+import { ActivityFailure, deprecatePatch, log, proxyActivities, proxyLocalActivities, type RetryPolicy } from '@temporalio/workflow';
 import type { createWebhookDeliveryActivities } from '../activities';
 
 type DeliveryActivities = ReturnType<typeof createWebhookDeliveryActivities>;
@@ -45,7 +45,12 @@ export interface WebhookDeliveryResult {
 // The webhook look-up is a short database read: a local activity, inside the workflow task that needs it.
 const setup = proxyLocalActivities<DeliveryActivities>({ startToCloseTimeout: '30s', retry: { maximumInterval: '30s' } });
 
+/** Retired patch: the short database activities were ordinary activities before it (all are local now). */
+export const LOCAL_DATABASE_ACTIVITIES_PATCH = 'database-activities-run-locally';
+
 export async function webhookDeliveryWorkflow(input: WebhookDeliveryInput): Promise<WebhookDeliveryResult> {
+  // Runs started before the patch was retired (see README, "Workflow versions") carry its marker.
+  deprecatePatch(LOCAL_DATABASE_ACTIVITIES_PATCH);
   const { targets, timeoutMs } = await setup.listWebhooksForEvent({ eventId: input.eventId, orgId: input.orgId });
   const r = { ...DEFAULT_DELIVERY_RETRY, ...input.retry };
   // The HTTP request times out after timeoutMs; a few seconds more cover writing its log row,
