@@ -84,7 +84,7 @@ describe('the application state machine', () => {
   it('a review outside PendingReview is refused in the words the API returns', () => {
     expect(nextTransition('AwaitingDocuments', { type: 'reviewed', decision: 'Approved', reason: 'x', reviewer: 'y' })).toEqual({
       kind: 'refused',
-      error: 'a review decision is only possible in PendingReview; the application is AwaitingDocuments',
+      error: 'the application is AwaitingDocuments; a review decision is only possible in PendingReview',
     });
   });
 });

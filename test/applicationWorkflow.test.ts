@@ -236,7 +236,9 @@ describe('application workflow branches (time-skipping server, stub activities)'
       const review = h.executeUpdate(reviewUpdate, { args: [{ decision: 'Approved', reason: 'looks fine', reviewer: 'ops' }] });
       await expect(review).rejects.toBeInstanceOf(WorkflowUpdateFailedError);
       await expect(review).rejects.toMatchObject({
-        cause: { message: expect.stringMatching(/only possible in PendingReview; the application is AwaitingDocuments/) },
+        cause: {
+          message: expect.stringMatching(/the application is AwaitingDocuments; a review decision is only possible in PendingReview/),
+        },
       });
       expect(transitions.map((t) => t.status)).toEqual(['AwaitingDocuments']);
       // Cancel it (rather than leave it running): its person workflows are closed too.

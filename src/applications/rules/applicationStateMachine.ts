@@ -58,7 +58,7 @@ export function allows(name: TransitionName, status: ApplicationStatus): boolean
 
 /** Why a transition cannot leave `status`, as a person reads it. */
 export function refusalOf(name: TransitionName, status: ApplicationStatus): string {
-  if (name === 'reviewed') return `a review decision is only possible in PendingReview; the application is ${status}`;
+  if (name === 'reviewed') return `the application is ${status}; a review decision is only possible in PendingReview`;
   if (name === 'canceled') return `the application is already ${status} and can no longer be canceled`;
   return `${name} is not possible while the application is ${status}`;
 }
