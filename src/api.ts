@@ -5,6 +5,7 @@ import { migrate } from './platform/database/migrate';
 import { log } from './platform/log';
 import { connectTemporal } from './platform/temporal/client';
 import { createApp } from './engine/httpApi';
+import { boundClientTime } from './platform/http/jsonApi';
 import { bootstrapDefaultOrg } from './orgs/repository';
 
 const config = loadConfig();
@@ -14,4 +15,6 @@ const db = connectDatabase(config.DATABASE_URL);
 await migrate(db);
 await bootstrapDefaultOrg(db, config.BOOTSTRAP_API_TOKEN);
 const temporal = await connectTemporal(config.TEMPORAL_ADDRESS, config.TEMPORAL_NAMESPACE);
-createApp({ db, temporal, config }).listen(config.PORT, config.HOST, () => log.info('API listening', { port: config.PORT }));
+boundClientTime(
+  createApp({ db, temporal, config }).listen(config.PORT, config.HOST, () => log.info('API listening', { port: config.PORT })),
+);

@@ -2,6 +2,7 @@
 // the Temporal dev server with its Web UI (unless TEMPORAL_ADDRESS), the worker and the API.
 import { NativeConnection } from '@temporalio/worker';
 import { createApp } from './engine/httpApi';
+import { boundClientTime } from './platform/http/jsonApi';
 import { bootstrapDefaultOrg } from './orgs/repository';
 import { loadConfig } from './platform/config';
 import { openDatabase } from './platform/database/open';
@@ -41,14 +42,16 @@ const worker = await createWorker({
 });
 const running = worker.run();
 
-const server = createApp({ db: database.db, temporal, config }).listen(config.PORT, config.HOST, () => {
-  log.info('engine started', {
-    api: `http://${config.HOST}:${config.PORT}`,
-    temporal: address,
-    temporalUi: devServer?.uiUrl ?? 'see your cluster',
-    database: config.DATABASE_URL ? 'DATABASE_URL' : `embedded (${config.dataDir})`,
-  });
-});
+const server = boundClientTime(
+  createApp({ db: database.db, temporal, config }).listen(config.PORT, config.HOST, () => {
+    log.info('engine started', {
+      api: `http://${config.HOST}:${config.PORT}`,
+      temporal: address,
+      temporalUi: devServer?.uiUrl ?? 'see your cluster',
+      database: config.DATABASE_URL ? 'DATABASE_URL' : `embedded (${config.dataDir})`,
+    });
+  }),
+);
 
 async function shutdown() {
   log.info('shutting down');

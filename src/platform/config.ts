@@ -43,7 +43,11 @@ const EnvSchema = z
     TEMPORAL_TASK_QUEUE: z.string().default('onboarding'),
     TEMPORAL_DEV_PORT: z.coerce.number().int().default(7233),
     TEMPORAL_UI_PORT: z.coerce.number().int().default(8233),
-    BOOTSTRAP_API_TOKEN: z.string().min(16, 'BOOTSTRAP_API_TOKEN must be at least 16 characters').optional(),
+    // Empty counts as unset (docker compose passes `${BOOTSTRAP_API_TOKEN:-}` as "").
+    BOOTSTRAP_API_TOKEN: z.preprocess(
+      (v) => (v === '' ? undefined : v),
+      z.string().min(16, 'BOOTSTRAP_API_TOKEN must be at least 16 characters').optional(),
+    ),
     AWAITING_DOCUMENTS_DEADLINE: duration.default('30d'),
     AWAITING_DOCUMENTS_REMINDER: duration.default('3d'),
     MAX_UPLOAD_BYTES: z.coerce

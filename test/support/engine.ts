@@ -7,6 +7,7 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, type Worker, type WorkerOptions } from '@temporalio/worker';
 import { inject } from 'vitest';
 import { createApp } from '../../src/engine/httpApi';
+import { boundClientTime } from '../../src/platform/http/jsonApi';
 import { createOrgWithToken } from '../../src/orgs/repository';
 import { loadConfig, type Config } from '../../src/platform/config';
 import { connectDatabase } from '../../src/platform/database/connection';
@@ -116,7 +117,7 @@ export async function startTestEngine(
   };
   await startWorker();
 
-  const server = createApp({ db, temporal, config }).listen(0, '127.0.0.1');
+  const server = boundClientTime(createApp({ db, temporal, config }).listen(0, '127.0.0.1'));
   await new Promise((r) => server.once('listening', r));
   const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const { orgId, token } = await createOrgWithToken(db, `test org ${randomUUID()}`);

@@ -137,7 +137,10 @@ export function documentRoutes(deps: EngineDeps): Router {
       res
         .status(200)
         .type(file.contentType)
-        .setHeader('content-disposition', `attachment; filename="document-${documentId}${side === 'back' ? '-back' : ''}"`);
+        .setHeader('content-disposition', `attachment; filename="document-${documentId}${side === 'back' ? '-back' : ''}"`)
+        // A reviewer's browser must neither guess another type (HTML in a "JPEG") nor keep a copy.
+        .setHeader('x-content-type-options', 'nosniff')
+        .setHeader('cache-control', 'no-store');
       res.send(file.bytes);
     });
   router.get('/applications/:applicationId/documents/:documentId/download', download('front'));

@@ -15,15 +15,28 @@ const MESSAGES: Record<string, string> = {
   Canceled: 'The application was canceled.',
 };
 
+/**
+ * Identification masked wherever it is nested (the applicant, officer, owners, a power of
+ * attorney agent, anything a later schema adds): `ssn` becomes `maskedSSN`, `passport`
+ * becomes `maskedPassport`, at any depth.
+ */
+function masked(value: unknown, depth = 0): unknown {
+  if (Array.isArray(value)) return value.map((v) => masked(v, depth + 1));
+  if (!value || typeof value !== 'object' || depth > 16) return value;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
+    if (k === 'ssn') {
+      if (v) out.maskedSSN = mask(v);
+    } else if (k === 'passport') {
+      if (v) out.maskedPassport = mask(v);
+    } else out[k] = masked(v, depth + 1);
+  }
+  return out;
+}
+
 /** Person attributes as returned: identification masked, status from the person row. */
 function personOut(attrs: Record<string, unknown>, person: PersonRow | undefined) {
-  const { ssn, passport, ...rest } = attrs;
-  return {
-    ...rest,
-    ...(ssn ? { maskedSSN: mask(ssn) } : {}),
-    ...(passport ? { maskedPassport: mask(passport) } : {}),
-    ...(person ? { status: person.status } : {}),
-  };
+  return { ...(masked(attrs) as Record<string, unknown>), ...(person ? { status: person.status } : {}) };
 }
 
 export function serializeApplication(app: ApplicationRow, persons: PersonRow[], documentIds: string[]) {
@@ -39,7 +52,7 @@ export function serializeApplication(app: ApplicationRow, persons: PersonRow[], 
     const owners = ((attrs.beneficialOwners as Array<Record<string, unknown>>) ?? []).map((bo, i) =>
       personOut(bo, find('beneficialOwner', i + 1)),
     );
-    typed = { ...attrs, officer, beneficialOwners: owners };
+    typed = { ...(masked(attrs) as Record<string, unknown>), officer, beneficialOwners: owners };
   }
   return {
     type: app.type,

@@ -53,7 +53,7 @@ export const EvaluationParams = z
   })
   .strict();
 const Tags = z.record(z.string().max(128), z.string().max(1000).nullable()).refine((t) => Object.keys(t).length <= 20, 'at most 20 tags');
-const DeviceFingerprint = z.object({ provider: nonEmpty, value: nonEmpty }).strict();
+const DeviceFingerprint = z.object({ provider: nonEmpty.max(100), value: nonEmpty.max(2000) }).strict();
 const Occupation = z.enum([
   'ArchitectOrEngineer',
   'BusinessAnalystAccountantOrFinancialAdvisor',
@@ -201,7 +201,7 @@ const baseCreateShape = {
 };
 
 const AgentSchema = z
-  .object({ ...personShape, status: PersonStatusEcho, jwtSubject: z.string().optional() })
+  .object({ ...personShape, status: PersonStatusEcho, jwtSubject: z.string().max(255).optional() })
   .strict()
   .superRefine(identification);
 

@@ -42,18 +42,32 @@ export function jsonApiBody(limit = '1mb') {
     const bigger = req.method === 'POST' ? largerJsonBodyLimits.get(req.path) : undefined;
     (bigger ? parserFor(bigger) : parse)(req, res, (err?: unknown) => {
       if (err) return next(err);
-      // PostgreSQL text and jsonb cannot hold U+0000: refuse it here rather than fail later.
-      if (containsNul(req.body))
-        return next(new ApiError(400, 'Bad Request', 'strings must not contain the NUL character (\\u0000)', { code: 'invalid_field' }));
+      // PostgreSQL text and jsonb cannot hold U+0000 or half a UTF-16 pair: refuse here rather than fail later.
+      const bad = unstorableText(req.body);
+      if (bad) return next(new ApiError(400, 'Bad Request', `strings must not contain ${bad}`, { code: 'invalid_field' }));
       next();
     });
   };
 }
 
-function containsNul(v: unknown, depth = 0): boolean {
-  if (typeof v === 'string') return v.includes('\u0000');
-  if (depth > 64 || v === null || typeof v !== 'object') return false;
-  return Object.entries(v as Record<string, unknown>).some(([k, x]) => k.includes('\u0000') || containsNul(x, depth + 1));
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** What in a string PostgreSQL cannot store, said for an error message; null when it can store it. */
+export function unstorableInString(s: string): string | null {
+  if (s.includes('\u0000')) return 'the NUL character (\\u0000)';
+  if (LONE_SURROGATE.test(s)) return 'a lone UTF-16 surrogate (half of a \\uD800-\\uDFFF pair)';
+  return null;
+}
+
+/** The same over every key and string of a parsed JSON body. */
+export function unstorableText(v: unknown, depth = 0): string | null {
+  if (typeof v === 'string') return unstorableInString(v);
+  if (depth > 64 || v === null || typeof v !== 'object') return null;
+  for (const [k, x] of Object.entries(v as Record<string, unknown>)) {
+    const bad = unstorableInString(k) ?? unstorableText(x, depth + 1);
+    if (bad) return bad;
+  }
+  return null;
 }
 
 /** Query strings with a NUL (%00) are refused for the same reason. */
@@ -81,3 +95,15 @@ export function pageParams(q: Request['query']): { limit: number; offset: number
 export const route = (fn: (req: Request, res: Response) => Promise<unknown>) => (req: Request, res: Response, next: NextFunction) => {
   fn(req, res).catch(next);
 };
+
+/**
+ * Bounds on how long one client may hold a connection: the headers within 20 s, the whole
+ * request within 60 s (uploads included), idle keep-alive 5 s. Without them a slow client
+ * keeps a socket, and its memory, for as long as it likes.
+ */
+export function boundClientTime(server: import('node:http').Server): import('node:http').Server {
+  server.headersTimeout = 20_000;
+  server.requestTimeout = 60_000;
+  server.keepAliveTimeout = 5_000;
+  return server;
+}

@@ -6,7 +6,7 @@ import multer from 'multer';
 import { sniffFileType, type FileType } from '../../platform/http/fileSignature';
 import type { EngineDeps } from '../../platform/deps';
 import { ApiError, parseOr400, ValidationError, type ApiErrorObject } from '../../platform/http/errors';
-import { largerJsonBodyLimits, route, sendDocument } from '../../platform/http/jsonApi';
+import { largerJsonBodyLimits, route, sendDocument, unstorableInString } from '../../platform/http/jsonApi';
 import { log } from '../../platform/log';
 import {
   CreateVerificationJobJson,
@@ -63,6 +63,10 @@ function validateFiles(files: Upload['files'], maxBytes: number) {
 }
 
 function expectedPersonFromFields(body: Record<string, unknown>): ExpectedPersonInput | null {
+  for (const [k, v] of Object.entries(body)) {
+    const bad = typeof v === 'string' ? unstorableInString(v) : null;
+    if (bad) throw new ValidationError([pointerError(k, `${k} must not contain ${bad}`)]);
+  }
   const unknown = Object.keys(body).filter((k) => !(TEXT_FIELDS as readonly string[]).includes(k));
   if (unknown.length) {
     const fileField = unknown.find((k) => (FILE_FIELDS as readonly string[]).includes(k));

@@ -1,0 +1,101 @@
+// Findings of the trust-boundary review (issue 8) that are fixed so far: identification never
+// comes back in full however deeply it is nested, text PostgreSQL cannot store is a 400 in every
+// body type, strings have bounds, downloads are never sniffed or cached, an empty bootstrap
+// token is no token, and slow clients cannot hold a connection open indefinitely.
+import { createServer } from 'node:http';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../src/platform/config';
+import { boundClientTime } from '../src/platform/http/jsonApi';
+import { files, individualApplication, person } from './support/applicationFixtures';
+import { startTestEngine, type TestEngine } from './support/engine';
+
+describe('trust boundary', () => {
+  let engine: TestEngine;
+  beforeAll(async () => {
+    engine = await startTestEngine();
+  });
+  afterAll(async () => {
+    await engine?.stop();
+  });
+
+  it('never returns an SSN or passport number in full, however deeply nested (a power of attorney agent)', async () => {
+    const agent = person({ first: 'Agent', last: 'Smith' }) as { ssn: string };
+    const req = individualApplication({ extra: { powerOfAttorneyAgent: agent } });
+    const applicant = (req.attributes as unknown as { ssn: string }).ssn;
+    const created = await engine.api('POST', '/applications', { data: req });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    const id = created.body.data.id;
+    for (const res of [created, await engine.api('GET', `/applications/${id}`), await engine.api('GET', '/applications?page[limit]=5')]) {
+      const text = JSON.stringify(res.body);
+      expect(text).not.toContain(agent.ssn);
+      expect(text).not.toContain(applicant);
+      expect(text).not.toMatch(/"ssn"/);
+    }
+    expect(created.body.data.attributes.powerOfAttorneyAgent.maskedSSN).toBe(`*****${agent.ssn.slice(-4)}`);
+  });
+
+  it('refuses a lone UTF-16 surrogate with a 400 in any JSON body, not a 500', async () => {
+    const req = individualApplication();
+    const body = JSON.stringify({ data: req }).replace('"Peter"', '"Pe\\ud800ter"');
+    const res = await engine.api('POST', '/applications', body, { 'content-type': 'application/vnd.api+json' });
+    expect(res.status).toBe(400);
+    expect(res.body.errors[0].detail).toMatch(/surrogate/);
+    const hook = JSON.stringify({
+      data: {
+        type: 'webhook',
+        attributes: { label: 'LABEL', url: 'http://127.0.0.1:9/h', contentType: 'Json', deliveryMode: 'AtLeastOnce' },
+      },
+    }).replace('LABEL', 'x\\udfff');
+    expect((await engine.api('POST', '/webhooks', hook, { 'content-type': 'application/vnd.api+json' })).status).toBe(400);
+  });
+
+  it('refuses a NUL in a multipart text field of a verification job with a 400 naming the field', async () => {
+    const form = new FormData();
+    form.append('selfie', new Blob([files.jpeg], { type: 'image/jpeg' }), 'selfie.jpg');
+    form.append('idFront', new Blob([files.jpeg], { type: 'image/jpeg' }), 'id.jpg');
+    form.append('fullName', 'Jane\u0000Doe');
+    const res = await engine.api('POST', '/verification-jobs', form);
+    expect(res.status).toBe(400);
+    expect(res.body.errors[0].source.pointer).toBe('/data/attributes/fullName');
+  });
+
+  it("bounds the strings that were unbounded: an agent's jwtSubject, device fingerprints", async () => {
+    const agent = { ...person({ first: 'Agent', last: 'Smith' }), jwtSubject: 'x'.repeat(256) };
+    const tooLong = await engine.api('POST', '/applications', { data: individualApplication({ extra: { powerOfAttorneyAgent: agent } }) });
+    expect(tooLong.status).toBe(400);
+    expect(tooLong.body.errors[0].source.pointer).toBe('/data/attributes/powerOfAttorneyAgent/jwtSubject');
+    const fingerprint = await engine.api('POST', '/applications', {
+      data: individualApplication({ extra: { deviceFingerprints: [{ provider: 'iovation', value: 'v'.repeat(2001) }] } }),
+    });
+    expect(fingerprint.status).toBe(400);
+    expect(fingerprint.body.errors[0].source.pointer).toBe('/data/attributes/deviceFingerprints/0/value');
+  });
+
+  it('serves uploaded files as attachments that are neither sniffed nor cached', async () => {
+    const created = await engine.unit.applications.create(individualApplication());
+    const doc = (created.included as any[]).find((d) => d.attributes.documentType === 'IdDocument');
+    const put = await engine.api('PUT', `/applications/${created.data.id}/documents/${doc.id}`, files.jpeg, {
+      'content-type': 'image/jpeg',
+    });
+    expect(put.status).toBe(200);
+    const res = await fetch(`${engine.baseUrl}/applications/${created.data.id}/documents/${doc.id}/download`, {
+      headers: { authorization: `Bearer ${engine.token}` },
+    });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(res.headers.get('cache-control')).toBe('no-store');
+    expect(res.headers.get('content-disposition')).toMatch(/^attachment;/);
+  });
+});
+
+describe('configuration and connections', () => {
+  it('an empty BOOTSTRAP_API_TOKEN (as docker compose passes it) is no token, not a refused one', () => {
+    expect(loadConfig({ BOOTSTRAP_API_TOKEN: '' }).BOOTSTRAP_API_TOKEN).toBeUndefined();
+    expect(() => loadConfig({ BOOTSTRAP_API_TOKEN: 'short' })).toThrow(/at least 16 characters/);
+  });
+
+  it('bounds how long a client may take over its headers, its request and an idle connection', () => {
+    const server = boundClientTime(createServer());
+    expect([server.headersTimeout, server.requestTimeout, server.keepAliveTimeout]).toEqual([20_000, 60_000, 5_000]);
+  });
+});
