@@ -6,6 +6,7 @@ import { createServer } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/platform/config';
 import { boundClientTime } from '../src/platform/http/jsonApi';
+import { isGlobalAddress, isObviouslyPrivate } from '../src/webhooks/destinationPolicy';
 import { files, individualApplication, person } from './support/applicationFixtures';
 import { startTestEngine, type TestEngine } from './support/engine';
 
@@ -97,5 +98,77 @@ describe('configuration and connections', () => {
   it('bounds how long a client may take over its headers, its request and an idle connection', () => {
     const server = boundClientTime(createServer());
     expect([server.headersTimeout, server.requestTimeout, server.keepAliveTimeout]).toEqual([20_000, 60_000, 5_000]);
+  });
+});
+
+describe('webhook destinations: every address that is not globally reachable is refused when the webhook is saved', () => {
+  // Refusals are checked at save time: nothing is ever sent to these addresses.
+  const refused = [
+    'http://127.0.0.1/h',
+    'http://10.1.2.3/h',
+    'http://169.254.169.254/latest',
+    'http://0.0.0.0/h',
+    'http://2130706433/h',
+    'http://100.64.0.1/h',
+    'http://192.0.0.8/h',
+    'http://192.0.2.10/h',
+    'http://198.51.100.7/h',
+    'http://203.0.113.9/h',
+    'http://198.18.0.1/h',
+    'http://198.19.255.255/h',
+    'http://240.0.0.1/h',
+    'http://255.255.255.255/h',
+    'http://224.0.0.251/h',
+    'http://[::1]/h',
+    'http://[::]/h',
+    'http://[::127.0.0.1]/h',
+    'http://[::ffff:127.0.0.1]/h',
+    'http://[::ffff:7f00:1]/h',
+    'http://[::ffff:0:7f00:1]/h',
+    'http://[64:ff9b::a00:1]/h',
+    'http://[64:ff9b:1::1]/h',
+    'http://[2002:7f00:1::]/h',
+    'http://[fec0::1]/h',
+    'http://[fe80::1]/h',
+    'http://[fd00::1]/h',
+    'http://[ff02::1]/h',
+    'http://[2001:db8::1]/h',
+    'http://[100::1]/h',
+    'http://[2001::1]/h',
+    'http://[3fff::1]/h',
+    'http://localhost/h',
+    'http://hooks.localhost/h',
+  ];
+  const allowed = ['https://hooks.example.com/unit', 'http://93.184.215.14/h', 'http://[2606:4700::1111]/h', 'http://[::ffff:8.8.8.8]/h'];
+
+  it.each(refused)('the save-time check refuses %s', (url) => {
+    expect(isObviouslyPrivate(url)).toBe(true);
+  });
+  it.each(allowed)('and lets %s through (a name is checked again after DNS, before each delivery)', (url) => {
+    expect(isObviouslyPrivate(url)).toBe(false);
+  });
+  it('anything that does not parse as an address is not global', () => {
+    expect(isGlobalAddress('::ffff:999.1.1.1')).toBe(false);
+    expect(isGlobalAddress('1::2::3')).toBe(false);
+  });
+
+  describe('through the API', () => {
+    let engine: TestEngine;
+    beforeAll(async () => {
+      engine = await startTestEngine({ env: { WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'false' } });
+    });
+    afterAll(async () => {
+      await engine?.stop();
+    });
+    it('POST /webhooks answers 400 pointing at the url for each of them, and stores nothing', async () => {
+      for (const url of refused) {
+        const res = await engine.api('POST', '/webhooks', {
+          data: { type: 'webhook', attributes: { label: 'x', url, contentType: 'Json', deliveryMode: 'AtLeastOnce' } },
+        });
+        expect(res.status, url).toBe(400);
+        expect(res.body.errors[0].source.pointer).toBe('/data/attributes/url');
+      }
+      expect((await engine.api('GET', '/webhooks')).body.data).toEqual([]);
+    });
   });
 });
