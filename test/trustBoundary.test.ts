@@ -2,6 +2,7 @@
 // comes back in full however deeply it is nested, text PostgreSQL cannot store is a 400 in every
 // body type, strings have bounds, downloads are never sniffed or cached, an empty bootstrap
 // token is no token, and slow clients cannot hold a connection open indefinitely.
+import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/platform/config';
@@ -9,6 +10,8 @@ import { boundClientTime } from '../src/platform/http/jsonApi';
 import { isGlobalAddress, isObviouslyPrivate } from '../src/webhooks/destinationPolicy';
 import { files, individualApplication, person } from './support/applicationFixtures';
 import { startTestEngine, type TestEngine } from './support/engine';
+import { startWebhookReceiver, type WebhookReceiver } from './support/webhookReceiver';
+import { createEventActivities } from '../src/webhooks/activities';
 
 describe('trust boundary', () => {
   let engine: TestEngine;
@@ -170,5 +173,42 @@ describe('webhook destinations: every address that is not globally reachable is 
       }
       expect((await engine.api('GET', '/webhooks')).body.data).toEqual([]);
     });
+  });
+});
+
+describe('redelivery on request is bounded', () => {
+  let engine: TestEngine;
+  let receiver: WebhookReceiver;
+  beforeAll(async () => {
+    engine = await startTestEngine();
+    receiver = await startWebhookReceiver({ failFirst: 1_000_000 }); // never accepts: each redelivery keeps retrying
+  });
+  afterAll(async () => {
+    await receiver?.close();
+    await engine?.stop();
+  });
+
+  it('one redelivery of an event runs at a time: asking again meanwhile is a 429 with Retry-After', async () => {
+    const { eventId } = await createEventActivities({ db: engine.db }).recordEvent({
+      orgId: engine.orgId,
+      type: 'application.approved',
+      dedupeKey: randomUUID(),
+      attributes: {},
+      relationships: {},
+    });
+    const hook = await engine.api('POST', '/webhooks', {
+      data: { type: 'webhook', attributes: { label: 'failing', url: receiver.url, contentType: 'Json', deliveryMode: 'AtLeastOnce' } },
+    });
+    expect(hook.status).toBe(201);
+    expect((await engine.api('POST', `/events/${eventId}`)).status).toBe(200);
+    await receiver.waitForRequests(1);
+    const again = await engine.api('POST', `/events/${eventId}`);
+    expect(again.status).toBe(429);
+    expect(again.headers.get('retry-after')).toBe('60');
+    expect(again.body.errors[0].code).toBe('redelivery_in_progress');
+    await engine.temporal.workflow.getHandle(`event-${eventId}-redelivery`).terminate('test over');
+    // Once it has ended, the event can be redelivered again.
+    expect((await engine.api('POST', `/events/${eventId}`)).status).toBe(200);
+    await engine.temporal.workflow.getHandle(`event-${eventId}-redelivery`).terminate('test over');
   });
 });

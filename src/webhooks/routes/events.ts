@@ -1,15 +1,19 @@
 // Events: what happened to an org's applications and documents, their delivery log, and
 // redelivery on request. Every query is scoped to req.orgId (see ../repository).
-import { randomUUID } from 'node:crypto';
 import { Router, type Request } from 'express';
 import type { EngineDeps } from '../../platform/deps';
 import { deliveryResource, eventResource } from '../payload';
 import type { webhookDeliveryWorkflow } from '../workflows/webhookDelivery';
-import { notFound, parseOr400 } from '../../platform/http/errors';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import { ApiError, notFound, parseOr400 } from '../../platform/http/errors';
 import { pageParams, route, sendDocument } from '../../platform/http/jsonApi';
 import { EventListFilter } from '../schemas/events';
 import { isDatabaseId } from '../../platform/database/ids';
 import { attemptsOfEvent, findEvent, listEvents } from '../repository';
+
+/** How long a client is told to wait before asking for another redelivery of the same event. */
+const REDELIVERY_RETRY_AFTER_S = 60;
+const eventRedeliveryWorkflowId = (eventId: string) => `event-${eventId}-redelivery`;
 
 export function eventRoutes(deps: EngineDeps): Router {
   const { db } = deps;
@@ -48,16 +52,32 @@ export function eventRoutes(deps: EngineDeps): Router {
     }),
   );
 
-  // Unit's `events.fire(id)`: deliver the event again to every enabled webhook.
+  // Unit's `events.fire(id)`: deliver the event again to every enabled webhook. One redelivery
+  // of an event runs at a time (each may retry for up to 24 h): asking again meanwhile is a 429.
   router.post(
     '/events/:id',
     route(async (req, res) => {
       const event = await load(req);
-      await deps.temporal.workflow.start<typeof webhookDeliveryWorkflow>('webhookDeliveryWorkflow', {
-        taskQueue: deps.config.TEMPORAL_TASK_QUEUE,
-        workflowId: `event-${event.id}-redelivery-${randomUUID()}`,
-        args: [{ eventId: String(event.id), orgId: req.orgId }],
-      });
+      try {
+        await deps.temporal.workflow.start<typeof webhookDeliveryWorkflow>('webhookDeliveryWorkflow', {
+          taskQueue: deps.config.TEMPORAL_TASK_QUEUE,
+          workflowId: eventRedeliveryWorkflowId(String(event.id)),
+          workflowIdConflictPolicy: 'FAIL',
+          workflowIdReusePolicy: 'ALLOW_DUPLICATE',
+          args: [{ eventId: String(event.id), orgId: req.orgId }],
+        });
+      } catch (err) {
+        if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+        res.setHeader('Retry-After', String(REDELIVERY_RETRY_AFTER_S));
+        throw new ApiError(
+          429,
+          'Too Many Requests',
+          `event ${event.id} is being redelivered already; see GET /events/${event.id}/deliveries`,
+          {
+            code: 'redelivery_in_progress',
+          },
+        );
+      }
       sendDocument(res, 200, { data: eventResource(event) });
     }),
   );
