@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/platform/config';
 import { boundClientTime } from '../src/platform/http/jsonApi';
 import { isGlobalAddress, isObviouslyPrivate } from '../src/webhooks/destinationPolicy';
-import { files, individualApplication, person } from './support/applicationFixtures';
+import { files, individualApplication, person, waitForStatus } from './support/applicationFixtures';
 import { startTestEngine, type TestEngine } from './support/engine';
 import { startWebhookReceiver, type WebhookReceiver } from './support/webhookReceiver';
 import { createEventActivities } from '../src/webhooks/activities';
@@ -210,5 +210,36 @@ describe('redelivery on request is bounded', () => {
     // Once it has ended, the event can be redelivered again.
     expect((await engine.api('POST', `/events/${eventId}`)).status).toBe(200);
     await engine.temporal.workflow.getHandle(`event-${eventId}-redelivery`).terminate('test over');
+  });
+});
+
+describe('duplicate identities', () => {
+  let engine: TestEngine;
+  beforeAll(async () => {
+    engine = await startTestEngine();
+  });
+  afterAll(async () => {
+    await engine?.stop();
+  });
+
+  it('an SSN reused after its application was approved is flagged too, not only one on an open application', async () => {
+    const first = individualApplication();
+    const created = await engine.unit.applications.create(first);
+    const doc = (created.included as any[]).find((d) => d.attributes.documentType === 'IdDocument');
+    for (const side of ['', '/back']) {
+      const put = await engine.api('PUT', `/applications/${created.data.id}/documents/${doc.id}${side}`, files.jpeg, {
+        'content-type': 'image/jpeg',
+      });
+      expect(put.status).toBe(200);
+    }
+    await waitForStatus(engine, created.data.id, 'PendingReview');
+    const review = await engine.api('POST', `/applications/${created.data.id}/review`, {
+      data: { type: 'applicationReview', attributes: { decision: 'Approved', reason: 'documents checked', reviewer: 'ops' } },
+    });
+    expect(review.body.data.attributes.status).toBe('Approved');
+    const again = await engine.unit.applications.create({ ...first, attributes: { ...first.attributes, email: 'again@example.com' } });
+    const r = await waitForStatus(engine, again.data.id, 'PendingReview');
+    expect(r.data.attributes.decisionReasonCode).toBe('DuplicateIdentity');
+    expect(r.data.attributes.decisionReason).toMatch(/another open or approved application/);
   });
 });

@@ -15,7 +15,6 @@ import {
 import { claimJobForDocument, lockJobForUse } from '../verification/job/repository';
 import {
   EVENT,
-  OPEN_STATUSES,
   STATUS_EVENT,
   type ApplicationStatus,
   type ApplicationType,
@@ -117,12 +116,12 @@ export function createApplicationActivities(
   async function evaluate(trx: Kysely<Database>, input: OpenApplicationInput, app: repository.LockedApplication) {
     const { orgId, applicationId } = input;
     const persons = await repository.personsOfApplication(trx, orgId, applicationId);
-    const duplicates = await repository.identityKeysOnOtherOpenApplications(
+    const duplicates = await repository.identityKeysOnOtherApplications(
       trx,
       orgId,
       applicationId,
       persons.map((p) => p.identity_key),
-      OPEN_STATUSES,
+      rules.duplicateIdentityStatuses ?? DEFAULT_EVALUATION_RULES.duplicateIdentityStatuses!,
     );
     const attrs = app.attributes as { idTheftScore?: number };
     const result = evaluateApplicationRules(

@@ -25,7 +25,6 @@ export type DocumentStatus = (typeof DOCUMENT_STATUSES)[number];
 export type PersonVerdict = 'Continue' | 'Denied' | 'Resubmit';
 
 export const TERMINAL_STATUSES: readonly ApplicationStatus[] = ['Approved', 'Denied', 'Canceled'];
-export const OPEN_STATUSES: readonly ApplicationStatus[] = ['Pending', 'AwaitingDocuments', 'PendingReview'];
 export const isTerminal = (s: ApplicationStatus) => TERMINAL_STATUSES.includes(s);
 
 /** The events the applications capability records (Unit's names where Unit has one). */

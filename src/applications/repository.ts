@@ -443,8 +443,8 @@ export async function personsOfApplication(trx: Kysely<Database>, orgId: string,
     .execute();
 }
 
-/** Which of these identity keys are on another open application of the org. */
-export async function identityKeysOnOtherOpenApplications(
+/** Which of these identity keys are on another application of the org in one of `statuses`. */
+export async function identityKeysOnOtherApplications(
   trx: Kysely<Database>,
   orgId: string,
   applicationId: string,

@@ -1,19 +1,23 @@
 // The initial evaluation of an application: pure rules over facts the activity gathers.
 // Override any rule by passing a partial rules object; defaults follow Unit's behaviour.
+import type { ApplicationStatus } from '../domain';
 
 export interface EvaluationRules {
   /** Persons younger than this are denied. */
   minimumAge: number;
   /** Unit's idTheftScore (0–1000): above this the application is denied. */
   idTheftScoreDenyAbove: number;
-  /** Send an application to PendingReview when a person's SSN/passport is on another open application of the org. */
+  /** Send an application to PendingReview when a person's SSN/passport is on another application of the org in one of `duplicateIdentityStatuses`. */
   reviewDuplicateIdentity: boolean;
+  /** Open applications, and approved ones: an identity already onboarded is not onboarded again unseen. */
+  duplicateIdentityStatuses?: readonly ApplicationStatus[];
 }
 
 export const DEFAULT_EVALUATION_RULES: EvaluationRules = {
   minimumAge: 18,
   idTheftScoreDenyAbove: 900,
   reviewDuplicateIdentity: true,
+  duplicateIdentityStatuses: ['Pending', 'AwaitingDocuments', 'PendingReview', 'Approved'],
 };
 
 export interface PersonFacts {
@@ -67,7 +71,7 @@ export function evaluateApplicationRules(
       return {
         outcome: 'PendingReview',
         reasonCode: 'DuplicateIdentity',
-        reason: `${dup.label}: the same SSN or passport is on another open application`,
+        reason: `${dup.label}: the same SSN or passport is on another open or approved application`,
         personId: dup.personId,
       };
   }
