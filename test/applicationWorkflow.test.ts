@@ -87,22 +87,21 @@ function stubActivities(scenario: Scenario) {
       return { delivered: input.eventIds.length, skipped: 0 };
     },
     async verifyPersonDocument(input) {
-      return (
-        scenario.verify?.(input) ?? {
-          ok: true,
-          documentStatus: 'Approved',
-          reasonCode: null,
-          personOutcome: 'Continue',
-          personStatus: 'Approved',
-          personReasonCode: null,
-          eventIds: [],
-        }
-      );
+      return scenario.verify?.(input) ?? approved();
     },
   };
   return { activities, transitions, events, opened, persons, delivered };
 }
 
+const approved = (): VerifyPersonDocumentOutcome => ({
+  ok: true,
+  documentStatus: 'Approved',
+  reasonCode: null,
+  personOutcome: 'Continue',
+  personStatus: 'Approved',
+  personReasonCode: null,
+  eventIds: [],
+});
 const denied = (reasonCode: string): VerifyPersonDocumentOutcome => ({
   ok: true,
   documentStatus: 'Invalid',
@@ -326,18 +325,7 @@ describe('application workflow branches (time-skipping server, stub activities)'
         { role: 'beneficialOwner', position: 1 },
         { role: 'beneficialOwner', position: 2 },
       ],
-      verify: (input) =>
-        input.personId === '102'
-          ? denied('selfie_face_mismatch')
-          : {
-              ok: true,
-              documentStatus: 'Approved',
-              reasonCode: null,
-              personOutcome: 'Continue',
-              personStatus: 'Approved',
-              personReasonCode: null,
-              eventIds: [],
-            },
+      verify: (input) => (input.personId === '102' ? denied('selfie_face_mismatch') : approved()),
     };
     await run(scenario, async (h, { transitions, persons, applicationId }) => {
       await waitForStatus(h, 'AwaitingDocuments');
@@ -370,15 +358,7 @@ describe('application workflow branches (time-skipping server, stub activities)'
               personReasonCode: null,
               eventIds: ['7'],
             }
-          : {
-              ok: true,
-              documentStatus: 'Approved',
-              reasonCode: null,
-              personOutcome: 'Continue',
-              personStatus: 'Approved',
-              personReasonCode: null,
-              eventIds: [],
-            },
+          : approved(),
     };
     await run(scenario, async (h, { transitions, persons, applicationId }) => {
       await waitForStatus(h, 'AwaitingDocuments');
