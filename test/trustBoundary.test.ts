@@ -243,3 +243,65 @@ describe('duplicate identities', () => {
     expect(r.data.attributes.decisionReason).toMatch(/another open or approved application/);
   });
 });
+
+describe('upload limits hold without a Content-Length', () => {
+  let engine: TestEngine;
+  beforeAll(async () => {
+    engine = await startTestEngine({ env: { MAX_UPLOAD_BYTES: '100000' } });
+  });
+  afterAll(async () => {
+    await engine?.stop();
+  });
+
+  /** A multipart body of `count` JPEG-signed files of `size` bytes, streamed chunked (no Content-Length). */
+  async function chunkedJob(count: number, size: number) {
+    const boundary = `b${randomUUID()}`;
+    const file = Buffer.concat([files.jpeg, Buffer.alloc(size - files.jpeg.length, 1)]);
+    const fields = ['selfie', 'idFront', 'idBack', ...Array.from({ length: count - 3 }, () => 'selfieFrames')];
+    const parts = fields.map((name, i) =>
+      Buffer.concat([
+        Buffer.from(
+          `--${boundary}\r\nContent-Disposition: form-data; name="${name}"; filename="${i}.jpg"\r\nContent-Type: image/jpeg\r\n\r\n`,
+        ),
+        file,
+        Buffer.from('\r\n'),
+      ]),
+    );
+    const chunks = [...parts, Buffer.from(`--${boundary}--\r\n`)];
+    const body = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        const next = chunks.shift();
+        if (next) controller.enqueue(next);
+        else controller.close();
+      },
+    });
+    return fetch(`${engine.baseUrl}/verification-jobs`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${engine.token}`, 'content-type': `multipart/form-data; boundary=${boundary}` },
+      body,
+      duplex: 'half',
+    } as RequestInit);
+  }
+
+  it('a chunked multipart job of 8 files, each under the per-file limit but over the limit in all, is a 413 and stores nothing', async () => {
+    const before = await engine.db
+      .selectFrom('verification_jobs')
+      .select((eb) => eb.fn.countAll<string>().as('n'))
+      .where('org_id', '=', engine.orgId)
+      .executeTakeFirstOrThrow();
+    const res = await chunkedJob(8, 95_000);
+    expect(res.status).toBe(413);
+    expect((await res.json()).errors[0].code).toBe('payload_too_large');
+    const after = await engine.db
+      .selectFrom('verification_jobs')
+      .select((eb) => eb.fn.countAll<string>().as('n'))
+      .where('org_id', '=', engine.orgId)
+      .executeTakeFirstOrThrow();
+    expect(after.n).toBe(before.n);
+  });
+
+  it('a chunked job within the limits is taken (202)', async () => {
+    const res = await chunkedJob(3, 20_000);
+    expect(res.status).toBe(202);
+  });
+});

@@ -142,25 +142,30 @@ export function verificationJobRoutes(deps: EngineDeps): Router {
   const multipart = (req: Request, res: Response, next: NextFunction) => {
     if (!(req.header('content-type') ?? '').startsWith('multipart/form-data')) return next();
     const len = Number(req.header('content-length') ?? '0');
-    if (len > maxMultipartBytes) {
-      // Refuse from the header, but read (and drop) the body first so the client sees the 413, not a reset.
-      const tooLarge = new ApiError(413, 'Payload Too Large', `the request is ${len} bytes; the limit is ${maxBytes} bytes per file`, {
+    const tooLarge = (bytes: number) =>
+      new ApiError(413, 'Payload Too Large', `the request is over ${bytes} bytes; the limit is ${maxMultipartBytes} bytes in all, ${maxBytes} per file`, {
         code: 'payload_too_large',
       });
+    /** Reads (and drops) the rest of the body, then answers: the client sees the 413, not a reset. */
+    const refuseAfterDraining = (error: ApiError) => {
       let done = false;
       const finish = () => {
         if (!done) {
           done = true;
-          next(tooLarge);
+          next(error);
         }
       };
       req.on('error', () => undefined);
       req.once('end', finish);
       req.once('close', finish);
       req.resume();
-      return;
-    }
+    };
+    if (len > maxMultipartBytes) return refuseAfterDraining(tooLarge(len));
+    // A chunked body has no Content-Length: count what arrives, and stop reading past the limit.
+    let received = 0;
+    let refused = false;
     upload(req, res, (err: unknown) => {
+      if (refused) return; // answered already
       if (!err) return next();
       if (err instanceof multer.MulterError) {
         const field = err.field;
@@ -201,6 +206,13 @@ export function verificationJobRoutes(deps: EngineDeps): Router {
       next(
         new ApiError(400, 'Bad Request', `the multipart body could not be read: ${e?.message ?? 'malformed'}`, { code: 'invalid_upload' }),
       );
+    });
+    req.on('data', (chunk: Buffer) => {
+      received += chunk.length;
+      if (received <= maxMultipartBytes || refused) return;
+      refused = true;
+      req.unpipe();
+      refuseAfterDraining(tooLarge(maxMultipartBytes));
     });
   };
 
