@@ -143,9 +143,14 @@ export function verificationJobRoutes(deps: EngineDeps): Router {
     if (!(req.header('content-type') ?? '').startsWith('multipart/form-data')) return next();
     const len = Number(req.header('content-length') ?? '0');
     const tooLarge = (bytes: number) =>
-      new ApiError(413, 'Payload Too Large', `the request is over ${bytes} bytes; the limit is ${maxMultipartBytes} bytes in all, ${maxBytes} per file`, {
-        code: 'payload_too_large',
-      });
+      new ApiError(
+        413,
+        'Payload Too Large',
+        `the request is over ${bytes} bytes; the limit is ${maxMultipartBytes} bytes in all, ${maxBytes} per file`,
+        {
+          code: 'payload_too_large',
+        },
+      );
     /** Reads (and drops) the rest of the body, then answers: the client sees the 413, not a reset. */
     const refuseAfterDraining = (error: ApiError) => {
       let done = false;
