@@ -37,11 +37,16 @@ interface Scenario {
   verify?: (input: VerifyPersonDocumentInput) => VerifyPersonDocumentOutcome;
   /** Whether the org has a webhook (the workflow then delivers each change with an activity). */
   hasWebhooks?: boolean;
+  /** A change the database holds already (a workflow task that failed after its local activity committed). */
+  recordedBefore?: Pick<RecordTransitionInput, 'status' | 'decidedBy'>;
 }
 
 /** Typed stubs of every activity the two workflows call, recording what they were asked. */
 function stubActivities(scenario: Scenario) {
   const transitions: RecordTransitionInput[] = [];
+  const before = scenario.recordedBefore
+    ? [{ ...scenario.recordedBefore, applicationId: '', orgId: '', from: 'PendingReview' as const, event: null }]
+    : [];
   const events: RecordEventInput[] = [];
   const opened: OpenApplicationInput[] = [];
   const delivered: string[] = [];
@@ -71,8 +76,10 @@ function stubActivities(scenario: Scenario) {
     // Local activities run at least once (again after a failed workflow task): like the
     // database, the stub records a change only from the status it holds, once per event key.
     async recordTransition(input) {
-      const current = transitions.at(-1)?.status ?? scenario.decided ?? 'Pending';
-      if (current !== input.from && current !== input.status) return { eventIds: [], hasWebhooks: false, recordedStatus: current };
+      const last = transitions.at(-1) ?? before.at(-1);
+      const current = last?.status ?? scenario.decided ?? 'Pending';
+      if (current !== input.from && current !== input.status)
+        return { eventIds: [], hasWebhooks: false, recordedStatus: current, recordedDecidedBy: last?.decidedBy ?? null };
       if (!transitions.some((t) => t.event?.dedupeKey === input.event?.dedupeKey)) transitions.push(input);
       return { eventIds: input.event ? [`t${transitions.length}`] : [], hasWebhooks: scenario.hasWebhooks ?? false };
     },
@@ -371,6 +378,19 @@ describe('application workflow branches (time-skipping server, stub activities)'
         ['AwaitingDocuments', 'UnsupportedDocumentType'],
         ['Approved', undefined],
       ]);
+    });
+  });
+
+  it('a change already recorded by a workflow task that failed stands: a cancel after it adopts it and is told so', async () => {
+    await run({ decided: 'PendingReview', recordedBefore: { status: 'Approved', decidedBy: 'ops-1' } }, async (h, { transitions }) => {
+      await waitForStatus(h, 'PendingReview');
+      expect(await h.executeUpdate(cancelUpdate, { args: [{ reason: 'withdrawn' }] })).toEqual({
+        ok: false,
+        status: 'Approved',
+        error: 'the application was Approved before it could be canceled',
+      });
+      expect(await h.result()).toBe('Approved');
+      expect(transitions).toEqual([]); // nothing recorded over it
     });
   });
 
