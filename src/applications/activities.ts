@@ -250,9 +250,6 @@ export function createApplicationActivities(
         const { orgId, applicationId } = input;
         const relationships = { application: { data: { type: input.applicationType, id: applicationId } } };
         const app = await repository.lockApplication(trx, orgId, applicationId);
-        // application.created is recorded in the same transaction: if it is there, this ran before.
-        if ((await eventIdsByDedupeKeys(trx, orgId, [input.eventKeys.created])).length) return reopened(trx, input, app);
-
         const created = await recordEventForDelivery(trx, {
           orgId,
           type: EVENT.created,
@@ -260,6 +257,8 @@ export function createApplicationActivities(
           relationships,
           dedupeKey: input.eventKeys.created,
         });
+        // application.created was recorded in the same transaction as the rest: there already, this ran before.
+        if (!created.created) return reopened(trx, input, app);
         const e = await evaluate(trx, input, app);
         if (e.outcome !== 'Continue') {
           const decidedEvent = await recordEventIn(trx, {
@@ -321,10 +320,11 @@ export function createApplicationActivities(
             recordedDecidedBy: app.decided_by,
           };
         }
-        // This very transition's event is there: it was recorded (this activity run again after it
-        // committed, or the same status for another cause at the same place). The first stands.
-        const already = event ? await eventIdsByDedupeKeys(trx, orgId, [event.dedupeKey]) : [];
-        if (already.length) return { eventIds: already, hasWebhooks: await hasEnabledWebhooks(trx, orgId) };
+        // The event first: if this very transition's event is there, it was recorded (this activity
+        // run again after it committed, or the same status for another cause at the same place).
+        // The first stands, and nothing else is written.
+        const recorded = event ? await recordEventForDelivery(trx, { orgId, ...event }) : null;
+        if (recorded && !recorded.created) return { eventIds: [recorded.eventId], hasWebhooks: recorded.hasWebhooks };
         let reason = input.reason;
         if (input.deniedPersonId) {
           const p = await repository.getPerson(trx, orgId, input.deniedPersonId);
@@ -337,8 +337,7 @@ export function createApplicationActivities(
           decidedBy: input.decidedBy,
         });
         if (input.status === 'Approved') await repository.settlePersonsAndDocuments(trx, orgId, applicationId, APPROVAL_SETTLES);
-        if (!event) return { eventIds: [], hasWebhooks: await hasEnabledWebhooks(trx, orgId) };
-        const recorded = await recordEventForDelivery(trx, { orgId, ...event });
+        if (!recorded) return { eventIds: [], hasWebhooks: await hasEnabledWebhooks(trx, orgId) };
         return { eventIds: [recorded.eventId], hasWebhooks: recorded.hasWebhooks };
       });
     },

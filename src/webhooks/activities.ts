@@ -84,7 +84,8 @@ export function createEventActivities(deps: Pick<ActivityDeps, 'db'> & Partial<A
   return {
     /** Records an event (once per dedupe key) and says whether any webhook would receive it. */
     async recordEvent(input: RecordEventInput): Promise<{ eventId: string; hasWebhooks: boolean }> {
-      return recordEventForDelivery(db, input);
+      const { eventId, hasWebhooks } = await recordEventForDelivery(db, input);
+      return { eventId, hasWebhooks };
     },
   };
 }

@@ -37,12 +37,13 @@ export async function recordEventIn(db: Kysely<Database> | Transaction<Database>
 
 /**
  * The same, and whether the org has a webhook to deliver it to — asked in the same statement,
- * as a workflow records an event to deliver it right after.
+ * as a workflow records an event to deliver it right after — and whether this call recorded it
+ * (false: the dedupe key was there already, the change it announces was recorded before).
  */
 export async function recordEventForDelivery(
   db: Kysely<Database> | Transaction<Database>,
   input: RecordEventInput,
-): Promise<{ eventId: string; hasWebhooks: boolean }> {
+): Promise<{ eventId: string; hasWebhooks: boolean; created: boolean }> {
   const dedupeKey = `${input.orgId}:${input.dedupeKey}`;
   const inserted = await db
     .insertInto('events')
@@ -56,7 +57,7 @@ export async function recordEventForDelivery(
     .onConflict((oc) => oc.column('dedupe_key').doNothing())
     .returning((eb) => ['id', eb.exists(enabledWebhooks(eb.selectFrom('webhooks').select('webhooks.id'), input.orgId)).as('has_webhooks')])
     .executeTakeFirst();
-  if (inserted) return { eventId: String(inserted.id), hasWebhooks: Boolean(inserted.has_webhooks) };
+  if (inserted) return { eventId: String(inserted.id), hasWebhooks: Boolean(inserted.has_webhooks), created: true };
   const row = await db.selectFrom('events').select(['id', 'type']).where('dedupe_key', '=', dedupeKey).executeTakeFirstOrThrow();
   if (row.type !== input.type) {
     throw ApplicationFailure.nonRetryable(
@@ -64,7 +65,7 @@ export async function recordEventForDelivery(
       'EventDedupeKeyConflict',
     );
   }
-  return { eventId: String(row.id), hasWebhooks: await hasEnabledWebhooks(db, input.orgId) };
+  return { eventId: String(row.id), hasWebhooks: await hasEnabledWebhooks(db, input.orgId), created: false };
 }
 
 /** The ids of the org's events recorded under these dedupe keys (as passed to recordEventIn), oldest first. */

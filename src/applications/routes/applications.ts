@@ -1,4 +1,5 @@
 // /applications: create (starts the application workflow), get, list, cancel and review.
+import type { UpdateDefinition } from '@temporalio/common';
 import { Router } from 'express';
 import {
   applicationStatus,
@@ -17,8 +18,8 @@ import { executeApplicationUpdate, startApplicationWorkflow, WorkflowStartUnknow
 import type { EngineDeps } from '../../platform/deps';
 import { log } from '../../platform/log';
 import { APPLICATION_TYPES } from '../domain';
-import { allows, refusalOf } from '../rules/applicationStateMachine';
-import { cancelUpdate, reviewUpdate } from '../messages';
+import { allows, refusalOf, type TransitionName } from '../rules/applicationStateMachine';
+import { cancelUpdate, reviewUpdate, type UpdateOutcome } from '../messages';
 import { ApiError, conflict, notFound, parseOr400, ValidationError } from '../../platform/http/errors';
 import { pageParams, route, sendDocument } from '../../platform/http/jsonApi';
 import {
@@ -182,33 +183,33 @@ export function applicationRoutes(deps: EngineDeps): Router {
     }),
   );
 
-  router.post(
-    '/applications/:applicationId/cancel',
+  /**
+   * A decision asked of the application workflow (cancel, review): refused at once with the state
+   * machine's own rule and words (the workflow's validator says the same), else sent as its update.
+   */
+  const decide = <Args extends [unknown]>(
+    transition: TransitionName,
+    update: UpdateDefinition<UpdateOutcome, Args>,
+    argsOf: (body: unknown) => Args,
+  ) =>
     route(async (req, res) => {
       const id = String(req.params.applicationId);
       requireDocument(req.body);
-      const body = parseBody(CancelApplicationRequest, req.body);
+      const args = argsOf(req.body);
       const agg = await mustGet(deps, req.orgId, id);
-      // The state machine's own rule and words (the workflow's validator says the same).
-      if (!allows('canceled', agg.application.status)) throw conflict(refusalOf('canceled', agg.application.status), 'invalid_state');
-      const out = await answeredInHttp(executeApplicationUpdate(deps, id, cancelUpdate, [{ reason: body.data.attributes.reason }]));
+      if (!allows(transition, agg.application.status)) throw conflict(refusalOf(transition, agg.application.status), 'invalid_state');
+      const out = await answeredInHttp(executeApplicationUpdate(deps, id, update, args));
       if (!out.ok) throw conflict(out.error ?? `application ${id} is ${out.status}`, 'invalid_state');
       sendDocument(res, 200, applicationDocument(await mustGet(deps, req.orgId, id)));
-    }),
-  );
+    });
 
   router.post(
+    '/applications/:applicationId/cancel',
+    decide('canceled', cancelUpdate, (body) => [{ reason: parseBody(CancelApplicationRequest, body).data.attributes.reason }]),
+  );
+  router.post(
     '/applications/:applicationId/review',
-    route(async (req, res) => {
-      const id = String(req.params.applicationId);
-      requireDocument(req.body);
-      const body = parseBody(ReviewApplicationRequest, req.body);
-      const agg = await mustGet(deps, req.orgId, id);
-      if (!allows('reviewed', agg.application.status)) throw conflict(refusalOf('reviewed', agg.application.status), 'invalid_state');
-      const out = await answeredInHttp(executeApplicationUpdate(deps, id, reviewUpdate, [body.data.attributes]));
-      if (!out.ok) throw conflict(out.error ?? `application ${id} is ${out.status}`, 'invalid_state');
-      sendDocument(res, 200, applicationDocument(await mustGet(deps, req.orgId, id)));
-    }),
+    decide('reviewed', reviewUpdate, (body) => [parseBody(ReviewApplicationRequest, body).data.attributes]),
   );
 
   return router;
