@@ -36,6 +36,7 @@ const isWorkflowCode = (f) =>
     'src/engine/workflows.ts',
     'src/platform/temporal/searchAttributes.ts',
     'src/verification/job/failures.ts',
+    'src/verification/job/taskQueue.ts',
     // pure text rules the selfie evaluation shares with the checks
     'src/verification/document/fields.ts',
     'src/verification/document/editDistance.ts',

@@ -11,11 +11,21 @@ import type {
 
 type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
 type Ref = ColumnType<string, string | number, string | number>;
+/** Envelope-sealed bytes (src/platform/crypto/envelope.ts); optional on insert. */
+type Sealed = ColumnType<Buffer | null, Buffer | null | undefined, Buffer | null>;
+/** A column that held personal data in the clear before migration 010: now only read to seal it, then emptied. */
+type Clear<T> = ColumnType<T | null, T | null | undefined, T | null>;
 
 export interface OrgsTable {
   id: Generated<string>;
   name: string;
   created_at: Generated<Timestamp>;
+  /** Whether a key may review an application it submitted (separation of duties is the default). */
+  allow_self_review: Generated<boolean>;
+  /** migrations/013_retention.sql: days, NULL = kept until erased on request. */
+  retention_images_days: ColumnType<number | null, number | null | undefined, number | null>;
+  retention_results_days: ColumnType<number | null, number | null | undefined, number | null>;
+  retention_applications_days: ColumnType<number | null, number | null | undefined, number | null>;
 }
 export interface ApiTokensTable {
   id: Generated<string>;
@@ -24,6 +34,11 @@ export interface ApiTokensTable {
   token_hash: string;
   created_at: Generated<Timestamp>;
   revoked_at: Timestamp | null;
+  name: Generated<string>;
+  /** src/orgs/scopes.ts */
+  scopes: ColumnType<string[], string[], string[]>;
+  expires_at: Timestamp | null;
+  created_by_key_id: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface ApplicationsTable {
@@ -31,17 +46,25 @@ export interface ApplicationsTable {
   org_id: Ref;
   type: ApplicationType;
   status: ApplicationStatus;
+  /** The submitted attributes without SSNs, passport numbers and dates of birth (those are in `sensitive`). */
   attributes: JSONColumnType<Record<string, unknown>, string, string>;
+  /** Sealed: the fields taken out of `attributes` (src/applications/sensitiveAttributes.ts). */
+  sensitive: Sealed;
   display_name: string;
   email: string | null;
   tags: JSONColumnType<Record<string, string>, string, string>;
   decision_reason: string | null;
   decision_reason_code: string | null;
+  /** The API key (id) of the reviewer who decided; null when the engine's rules decided (src/orgs/reviewerCredential.ts). */
   decided_by: string | null;
+  /** The API key that submitted the application (separation of duties). */
+  submitted_by_key_id: ColumnType<string | null, string | null | undefined, string | null>;
   idempotency_key: string | null;
   request_hash: string;
   created_at: Generated<Timestamp>;
   updated_at: Generated<Timestamp>;
+  /** migrations/011_redaction.sql: when its personal data was erased on request (src/applications/redaction.ts). */
+  redacted_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
 }
 
 export interface ApplicationPersonsTable {
@@ -51,8 +74,11 @@ export interface ApplicationPersonsTable {
   role: PersonRole;
   position: number;
   full_name: string;
-  date_of_birth: ColumnType<string, string, string>;
-  identity_key: string;
+  date_of_birth: Clear<string>;
+  /** Sealed: { dateOfBirth }. */
+  sensitive: Sealed;
+  /** HMAC (IDENTITY_INDEX_KEY) of the normalised SSN or passport: duplicate detection. Null once redacted. */
+  identity_key: ColumnType<string | null, string, string | null>;
   us_person: boolean;
   evaluation_params: JSONColumnType<Record<string, unknown>, string, string>;
   status: Generated<PersonStatus>;
@@ -72,9 +98,11 @@ export interface ApplicationDocumentsTable {
   reason: string | null;
   reason_code: string | null;
   front_content_type: string | null;
-  front_file: Buffer | null;
+  front_file: Clear<Buffer>;
+  front_sealed: Sealed;
   back_content_type: string | null;
-  back_file: Buffer | null;
+  back_file: Clear<Buffer>;
+  back_sealed: Sealed;
   verification_job_id: string | null;
   created_at: Generated<Timestamp>;
   updated_at: Generated<Timestamp>;
@@ -95,7 +123,9 @@ export interface WebhooksTable {
   org_id: Ref;
   label: string;
   url: string;
-  token: string;
+  token: Clear<string>;
+  /** Sealed signing secret. */
+  token_sealed: Sealed;
   content_type: 'Json' | 'JsonAPI';
   delivery_mode: 'AtMostOnce' | 'AtLeastOnce';
   include_resources: Generated<boolean>;
@@ -117,18 +147,35 @@ export interface WebhookAttemptsTable {
   created_at: Generated<Timestamp>;
 }
 
+/** migrations/012_biometric_consent.sql */
+export interface BiometricConsentsTable {
+  verification_job_id: string;
+  org_id: Ref;
+  text_version: string;
+  accepted_at: Timestamp;
+  /** Sealed JSON { ipAddress?, userAgent? } (context `biometric_consents.client:<job id>`). */
+  client_sealed: Buffer | null;
+  recorded_at: Generated<Timestamp>;
+  recorded_by_key_id: ColumnType<string | null, string | null | undefined, string | null>;
+}
+
 export interface VerificationJobsTable {
   id: string;
   org_id: Ref;
   status: 'pending' | 'completed' | 'failed';
-  expected_person: JSONColumnType<Record<string, unknown> | null, string | null, string | null>;
+  expected_person: JSONColumnType<Record<string, unknown> | null, string | null | undefined, string | null>;
+  expected_person_sealed: Sealed;
+  /** The result without what was read from the document (`fields`, `country`: in result_sealed). */
   result: JSONColumnType<Record<string, unknown> | null, string | null, string | null>;
+  result_sealed: Sealed;
   failure: JSONColumnType<Record<string, unknown> | null, string | null, string | null>;
   selfie_hash: string | null;
   used_by_document_id: ColumnType<string | null, string | number | null | undefined, string | number | null>;
   images_deleted_at: Timestamp | null;
   created_at: Generated<Timestamp>;
   completed_at: Timestamp | null;
+  /** migrations/011_redaction.sql: when its personal data was erased on request. */
+  redacted_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
 }
 
 export interface VerificationJobImagesTable {
@@ -136,7 +183,8 @@ export interface VerificationJobImagesTable {
   kind: 'selfie' | 'idFront' | 'idBack' | 'selfieFrame';
   position: Generated<number>;
   content_type: string;
-  bytes: Buffer;
+  bytes: Clear<Buffer>;
+  bytes_sealed: Sealed;
 }
 
 export interface Database {
@@ -150,4 +198,5 @@ export interface Database {
   webhook_attempts: WebhookAttemptsTable;
   verification_jobs: VerificationJobsTable;
   verification_job_images: VerificationJobImagesTable;
+  biometric_consents: BiometricConsentsTable;
 }

@@ -3,6 +3,7 @@ import { NativeConnection } from '@temporalio/worker';
 import { loadConfig } from './platform/config';
 import { connectDatabase } from './platform/database/connection';
 import { migrate } from './platform/database/migrate';
+import { temporalConnectionOptions } from './platform/temporal/connectionOptions';
 import { installTemporalRuntime } from './platform/temporal/runtime';
 import { createWorker } from './engine/worker';
 import { verifyAllModelFiles } from './verification/modelFiles';
@@ -14,7 +15,7 @@ if (!config.DATABASE_URL || !config.TEMPORAL_ADDRESS)
 verifyAllModelFiles();
 const db = connectDatabase(config.DATABASE_URL);
 await migrate(db);
-const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
+const connection = await NativeConnection.connect(temporalConnectionOptions(config));
 const worker = await createWorker({ connection, namespace: config.TEMPORAL_NAMESPACE, taskQueue: config.TEMPORAL_TASK_QUEUE, db, config });
 process.once('SIGTERM', () => worker.shutdown());
 process.once('SIGINT', () => worker.shutdown());

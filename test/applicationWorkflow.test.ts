@@ -20,13 +20,15 @@ import { cancelUpdate, reviewUpdate, statusQuery, verifyDocumentUpdate, type App
 import type { applicationWorkflow } from '../src/applications/workflows/application';
 import type { createEventActivities, createWebhookDeliveryActivities } from '../src/webhooks/activities';
 import type { RecordEventInput } from '../src/webhooks/repository';
+import type { OrgActivities } from '../src/orgs/activities';
 import { SEARCH_ATTRIBUTES } from '../src/platform/temporal/searchAttributes';
 import { temporalTestServerPath } from '../src/platform/temporal/devServer';
 
 const DAY = 86_400_000;
 type StubbedActivities = Pick<ApplicationActivities, 'openApplication' | 'recordTransition' | 'setPersonStatus' | 'verifyPersonDocument'> &
   ReturnType<typeof createEventActivities> &
-  Pick<ReturnType<typeof createWebhookDeliveryActivities>, 'deliverEvents'>;
+  Pick<ReturnType<typeof createWebhookDeliveryActivities>, 'deliverEvents'> &
+  OrgActivities;
 
 /** An application as the stubs know it: who must provide which document, and how each verification turns out. */
 interface Scenario {
@@ -96,9 +98,18 @@ function stubActivities(scenario: Scenario) {
     async verifyPersonDocument(input) {
       return scenario.verify?.(input) ?? approved();
     },
+    // The engine's check of the reviewer credential, reduced to its answer: GRANTED passes.
+    async authorizeReview(input) {
+      return input.credential === GRANTED
+        ? { ok: true }
+        : { ok: false, error: "the review's reviewer credential was not issued by this engine" };
+    },
   };
   return { activities, transitions, events, opened, persons, delivered };
 }
+
+/** The credential the stubbed reviewer check accepts. */
+const GRANTED = 'granted-by-the-api';
 
 const approved = (): VerifyPersonDocumentOutcome => ({
   ok: true,
@@ -134,6 +145,7 @@ describe('application workflow branches (time-skipping server, stub activities)'
     setPersonStatus: (i) => of(i.orgId).setPersonStatus(i),
     verifyPersonDocument: (i) => of(i.orgId).verifyPersonDocument(i),
     deliverEvents: (i) => of(i.orgId).deliverEvents(i),
+    authorizeReview: (i) => of(i.orgId).authorizeReview(i),
   };
 
   beforeAll(async () => {
@@ -239,7 +251,9 @@ describe('application workflow branches (time-skipping server, stub activities)'
   it('refuses a review outside PendingReview, saying why, and changes nothing', async () => {
     await run({}, async (h, { transitions }) => {
       await waitForStatus(h, 'AwaitingDocuments');
-      const review = h.executeUpdate(reviewUpdate, { args: [{ decision: 'Approved', reason: 'looks fine', reviewer: 'ops' }] });
+      const review = h.executeUpdate(reviewUpdate, {
+        args: [{ decision: 'Approved', reason: 'looks fine', reviewer: 'ops', credential: GRANTED }],
+      });
       await expect(review).rejects.toBeInstanceOf(WorkflowUpdateFailedError);
       await expect(review).rejects.toMatchObject({
         cause: {
@@ -256,12 +270,32 @@ describe('application workflow branches (time-skipping server, stub activities)'
     await run({ decided: 'PendingReview' }, async (h, { transitions }) => {
       await waitForStatus(h, 'PendingReview');
       expect(
-        await h.executeUpdate(reviewUpdate, { args: [{ decision: 'Denied', reason: 'document forged', reviewer: 'ops@bank' }] }),
+        await h.executeUpdate(reviewUpdate, {
+          args: [{ decision: 'Denied', reason: 'document forged', reviewer: 'ops@bank', credential: GRANTED }],
+        }),
       ).toEqual({ ok: true, status: 'Denied' });
       expect(await h.result()).toBe('Denied');
       expect(transitions).toEqual([
         expect.objectContaining({ status: 'Denied', reasonCode: 'ManualReviewDenied', reason: 'document forged', decidedBy: 'ops@bank' }),
       ]);
+    });
+  });
+
+  it('a review whose reviewer credential the engine does not accept is answered with why, and decides nothing', async () => {
+    await run({ decided: 'PendingReview' }, async (h, { transitions }) => {
+      await waitForStatus(h, 'PendingReview');
+      expect(
+        await h.executeUpdate(reviewUpdate, {
+          args: [{ decision: 'Approved', reason: 'self-approved', reviewer: 'partner', credential: 'made-up' }],
+        }),
+      ).toEqual({ ok: false, status: 'PendingReview', error: expect.stringMatching(/not issued by this engine/) });
+      expect(transitions).toEqual([]);
+      expect(
+        await h.executeUpdate(reviewUpdate, { args: [{ decision: 'Approved', reason: 'checked', reviewer: 'ops', credential: GRANTED }] }),
+      ).toEqual({
+        ok: true,
+        status: 'Approved',
+      });
     });
   });
 
@@ -399,7 +433,9 @@ describe('application workflow branches (time-skipping server, stub activities)'
       await waitForStatus(h, 'PendingReview');
       const reviewers = ['ops-1', 'ops-2'];
       const outcomes = await Promise.allSettled(
-        reviewers.map((reviewer) => h.executeUpdate(reviewUpdate, { args: [{ decision: 'Approved', reason: 'ok', reviewer }] })),
+        reviewers.map((reviewer) =>
+          h.executeUpdate(reviewUpdate, { args: [{ decision: 'Approved', reason: 'ok', reviewer, credential: GRANTED }] }),
+        ),
       );
       expect(await h.result()).toBe('Approved');
       expect(transitions).toHaveLength(1);
@@ -417,7 +453,7 @@ describe('application workflow branches (time-skipping server, stub activities)'
       await waitForStatus(h, 'PendingReview');
       const [cancel, review] = await Promise.allSettled([
         h.executeUpdate(cancelUpdate, { args: [{ reason: 'withdrawn' }] }),
-        h.executeUpdate(reviewUpdate, { args: [{ decision: 'Approved', reason: 'ok', reviewer: 'ops' }] }),
+        h.executeUpdate(reviewUpdate, { args: [{ decision: 'Approved', reason: 'ok', reviewer: 'ops', credential: GRANTED }] }),
       ]);
       const won = [cancel, review].filter((r) => r.status === 'fulfilled' && r.value.ok);
       expect(won).toHaveLength(1);

@@ -52,7 +52,7 @@ describe('applications: create, evaluate, read', () => {
     const app = await engine.unit.applications.create(individualApplication({ useSelfieVerification: 'Always' }));
     const id = app.data.id;
     const before = await eventTypes(engine, engine.orgId, id);
-    const activities = createApplicationActivities({ db: engine.db });
+    const activities = createApplicationActivities({ db: engine.db, config: engine.config });
     const again = await activities.openApplication({
       applicationId: id,
       orgId: engine.orgId,
@@ -71,7 +71,7 @@ describe('applications: create, evaluate, read', () => {
     const app = await engine.unit.applications.create(individualApplication({ useSelfieVerification: 'Always' }));
     const id = app.data.id;
     const before = await eventTypes(engine, engine.orgId, id);
-    const activities = createApplicationActivities({ db: engine.db });
+    const activities = createApplicationActivities({ db: engine.db, config: engine.config });
     const stale = await activities.recordTransition({
       applicationId: id,
       orgId: engine.orgId,
@@ -89,7 +89,7 @@ describe('applications: create, evaluate, read', () => {
   it('the same transition recorded twice (the same event key, another cause) keeps the first, in the row and in the event', async () => {
     const app = await engine.unit.applications.create(individualApplication({ useSelfieVerification: 'Always' }));
     const id = app.data.id;
-    const activities = createApplicationActivities({ db: engine.db });
+    const activities = createApplicationActivities({ db: engine.db, config: engine.config });
     const dedupeKey = `application-${id}:9:application.canceled`;
     const cancel = (reason: string, reasonCode: string) =>
       activities.recordTransition({
@@ -215,7 +215,12 @@ describe('applications: create, evaluate, read', () => {
   it('a retry with the same idempotencyKey starts the workflow when the first attempt stored the application but could not start it', async () => {
     const req = individualApplication({ extra: { idempotencyKey: `retry-${Date.now()}` } });
     // the first attempt got as far as the database (as if Temporal had been unreachable)
-    const first = await insertApplication(engine.db, engine.orgId, newApplication(req as never));
+    const first = await insertApplication(
+      engine.db,
+      engine.config.keyRing,
+      engine.orgId,
+      newApplication(req as never, engine.config.keyRing),
+    );
     expect(first.kind).toBe('created');
     const retry = await engine.api('POST', '/applications', { data: req });
     expect(retry.status).toBe(200);

@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applicationWorkflowId } from '../src/applications/domain';
 import { startTestEngine } from './support/engine';
-import { eventTypes, individualApplication } from './support/applicationFixtures';
+import { eventTypes, files, individualApplication } from './support/applicationFixtures';
 import { recordHistory } from './support/histories';
 
 describe('AwaitingDocuments deadline (time-skipping test server)', () => {
@@ -39,9 +39,8 @@ describe('AwaitingDocuments deadline (time-skipping test server)', () => {
     const created = await engine.api('POST', '/applications', { data: individualApplication({ useSelfieVerification: 'Never' }) });
     const id = created.body.data.id;
     const doc = created.body.included.find((d: any) => d.attributes.documentType === 'IdDocument');
-    const jpeg = Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0x00, 0x10, 0x4a, 0x46, 0x49, 0x46]);
     for (const side of ['', '/back']) {
-      const res = await engine.api('PUT', `/applications/${id}/documents/${doc.id}${side}`, jpeg, { 'content-type': 'image/jpeg' });
+      const res = await engine.api('PUT', `/applications/${id}/documents/${doc.id}${side}`, files.jpeg, { 'content-type': 'image/jpeg' });
       expect(res.status).toBe(200);
     }
     await engine.testEnv!.sleep('40d');

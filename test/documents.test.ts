@@ -1,5 +1,7 @@
 // Documents: uploads (IdDocument front/back, Passport), downloads, and selfie verification with
 // completed verification jobs — thresholds, the job's decision and the supported-document rule.
+import { deflateSync } from 'node:zlib';
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   eventTypes,
@@ -53,6 +55,19 @@ describe('application documents', () => {
     expect(Buffer.from(down).equals(files.jpeg)).toBe(true);
     const downBack = await engine.unit.applications.download({ applicationId: app.id, documentId: doc.id, isBackSide: true });
     expect(Buffer.from(downBack).equals(files.png)).toBe(true);
+    // Served as attachments under a name made by the engine, never sniffed, never cached.
+    for (const [path, type, name] of [
+      ['download', 'image/jpeg', `document-${doc.id}.jpg`],
+      ['download/back', 'image/png', `document-${doc.id}-back.png`],
+    ]) {
+      const res = await fetch(`${engine.baseUrl}/applications/${app.id}/documents/${doc.id}/${path}`, {
+        headers: { authorization: `Bearer ${engine.token}` },
+      });
+      expect(res.headers.get('content-type')).toBe(type);
+      expect(res.headers.get('content-disposition')).toBe(`attachment; filename="${name}"`);
+      expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+      expect(res.headers.get('cache-control')).toBe('no-store');
+    }
     await expect
       .poll(() => eventTypes(engine, engine.orgId, app.id), { timeout: 10_000 })
       .toEqual(['application.created', 'application.awaitingDocuments', 'application.pendingReview']);
@@ -64,6 +79,8 @@ describe('application documents', () => {
     const up = await engine.unit.applications.upload({ applicationId: app.id, documentId: doc.id, file: files.pdf, fileType: 'pdf' });
     expect(up.data.attributes.status).toBe('PendingReview');
     await waitForStatus(engine, app.id, 'PendingReview');
+    const down = await engine.api('GET', `/applications/${app.id}/documents/${doc.id}/download`);
+    expect(down.headers.get('content-disposition')).toBe(`attachment; filename="document-${doc.id}.pdf"`);
     const back = await engine.api('PUT', `/applications/${app.id}/documents/${doc.id}/back`, files.pdf, {
       'content-type': 'application/pdf',
     });
@@ -85,6 +102,123 @@ describe('application documents', () => {
     const docs = await engine.unit.applications.listDocuments(app.id);
     expect(docs.data[0].attributes.status).toBe('Required');
     expect((await engine.api('GET', `/applications/${app.id}/documents/${doc.id}/download`)).status).toBe(404);
+  });
+
+  describe('an upload must be the whole file it claims to be; anything else is refused and nothing is stored', () => {
+    let photo: Buffer; // a real JPEG with enough image data to cut in half
+    beforeAll(async () => {
+      const noise = Buffer.from(Array.from({ length: 40 * 40 * 3 }, (_, i) => (i * 7919) % 251));
+      photo = await sharp(noise, { raw: { width: 40, height: 40, channels: 3 } })
+        .jpeg({ quality: 80 })
+        .toBuffer();
+      expect(photo.length).toBeLessThan(MAX_UPLOAD_BYTES);
+    });
+
+    /** A front already received, so a refused back side must leave the document ReceivedFront. */
+    const awaitingBack = async () => {
+      const app = await create({});
+      const doc = app.byType('IdDocument');
+      const front = await engine.api('PUT', `/applications/${app.id}/documents/${doc.id}`, files.jpeg, { 'content-type': 'image/jpeg' });
+      expect(front.body.data.attributes.status).toBe('ReceivedFront');
+      return { app, doc };
+    };
+    const expectRefused = async (body: Buffer, contentType: string, status: number, code: string, detail?: RegExp) => {
+      const { app, doc } = await awaitingBack();
+      const res = await engine.api('PUT', `/applications/${app.id}/documents/${doc.id}/back`, body, { 'content-type': contentType });
+      expect(res.status, JSON.stringify(res.body)).toBe(status);
+      expect(res.body.errors[0]).toMatchObject({ status: String(status), code });
+      if (detail) expect(res.body.errors[0].detail).toMatch(detail);
+      const docs = await engine.unit.applications.listDocuments(app.id);
+      expect(docs.data.find((d) => d.id === doc.id)!.attributes.status).toBe('ReceivedFront');
+      expect((await engine.api('GET', `/applications/${app.id}/documents/${doc.id}/download/back`)).status).toBe(404);
+    };
+    /** A PDF around the given objects (1 0 obj is the catalog), ending in %%EOF as a whole file does. */
+    const pdf = (catalogExtra: string, ...more: string[]) =>
+      Buffer.from(
+        [
+          '%PDF-1.7',
+          `1 0 obj\n<< /Type /Catalog /Pages 2 0 R ${catalogExtra} >>\nendobj`,
+          '2 0 obj\n<< /Type /Pages /Kids [] /Count 0 >>\nendobj',
+          ...more,
+          'trailer\n<< /Root 1 0 R >>\n%%EOF\n',
+        ].join('\n'),
+        'latin1',
+      );
+
+    it('HTML sent as image/jpeg (415 content_mismatch)', async () => {
+      await expectRefused(Buffer.from('<html><script>alert(document.cookie)</script></html>'), 'image/jpeg', 415, 'content_mismatch');
+    });
+
+    it('HTML behind a JPEG signature (400 invalid_file)', async () => {
+      const fake = Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), Buffer.from('<html><script>alert(1)</script></html>')]);
+      await expectRefused(fake, 'image/jpeg', 400, 'invalid_file');
+    });
+
+    it('a PNG sent as image/jpeg (415, naming what it is)', async () => {
+      await expectRefused(files.png, 'image/jpeg', 415, 'content_mismatch', /the file is a PNG, but Content-Type says image\/jpeg/);
+    });
+
+    it('a truncated JPEG (400 invalid_file)', async () => {
+      await expectRefused(photo.subarray(0, Math.floor(photo.length / 2)), 'image/jpeg', 400, 'invalid_file', /does not decode completely/);
+    });
+
+    it('a decompression bomb: a small JPEG whose header says 20000x20000 (413 image_too_large, never decoded)', async () => {
+      const bomb = Buffer.from(photo);
+      const sof = bomb.indexOf(Buffer.from([0xff, 0xc0]));
+      bomb.writeUInt16BE(20_000, sof + 5); // height
+      bomb.writeUInt16BE(20_000, sof + 7); // width
+      await expectRefused(bomb, 'image/jpeg', 413, 'image_too_large', /20000x20000 \(400 MP\); the limit is 50 MP/);
+    });
+
+    it('a PDF that runs JavaScript when opened, also with the name hex-escaped (/J#61vaScript) (400 active_content)', async () => {
+      const js = '/OpenAction 3 0 R';
+      await expectRefused(
+        pdf(js, '3 0 obj\n<< /S /JavaScript /JS (app.alert(1)) >>\nendobj'),
+        'application/pdf',
+        400,
+        'active_content',
+        /JavaScript/,
+      );
+      await expectRefused(
+        pdf(js, '3 0 obj\n<< /S /J#61vaScript /J#53 (app.alert(1)) >>\nendobj'),
+        'application/pdf',
+        400,
+        'active_content',
+      );
+    });
+
+    it('a PDF whose JavaScript is compressed inside an object stream (400 active_content)', async () => {
+      const objects = '3 0 << /S /JavaScript /JS (app.alert(1)) >>';
+      const packed = deflateSync(Buffer.from(objects));
+      const stream = `4 0 obj\n<< /Type /ObjStm /N 1 /First 4 /Filter /FlateDecode /Length ${packed.length} >>\nstream\n`;
+      const body = Buffer.concat([Buffer.from(stream), packed, Buffer.from('\nendstream\nendobj')]).toString('latin1');
+      await expectRefused(pdf('/OpenAction 3 0 R', body), 'application/pdf', 400, 'active_content');
+    });
+
+    it('a PDF that launches a program or carries a file (400 active_content)', async () => {
+      await expectRefused(pdf('/OpenAction << /S /Launch /F (cmd.exe) >>'), 'application/pdf', 400, 'active_content', /launches/);
+      await expectRefused(pdf('/Names << /EmbeddedFiles 3 0 R >>'), 'application/pdf', 400, 'active_content', /embedded files/);
+    });
+
+    it('a PDF cut short, without its %%EOF (400 invalid_file)', async () => {
+      const whole = pdf('');
+      await expectRefused(whole.subarray(0, whole.length - 8), 'application/pdf', 400, 'invalid_file', /%%EOF/);
+    });
+
+    it('while a whole JPEG, and a plain PDF that opens on its first page or merely mentions "/JS" in its text, are accepted', async () => {
+      const { app, doc } = await awaitingBack();
+      const back = await engine.api('PUT', `/applications/${app.id}/documents/${doc.id}/back`, photo, { 'content-type': 'image/jpeg' });
+      expect(back.body.data.attributes.status).toBe('PendingReview');
+      const passport = await create({ passport: true });
+      const plain = pdf(
+        '/OpenAction [3 0 R /Fit] /Info << /Title (about /JS and /JavaScript) >>',
+        '3 0 obj\n<< /Type /Page /Parent 2 0 R >>\nendobj',
+      );
+      const up = await engine.api('PUT', `/applications/${passport.id}/documents/${passport.byType('Passport').id}`, plain, {
+        'content-type': 'application/pdf',
+      });
+      expect(up.status, JSON.stringify(up.body)).toBe(200);
+    });
   });
 
   it('a SelfieVerification is not uploaded, and an IdDocument is not verified with a job', async () => {

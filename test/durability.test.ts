@@ -21,6 +21,9 @@ function startWorkerProcess(engine: TestEngine): ChildProcess {
       DATABASE_URL: engine.config.DATABASE_URL,
       TEMPORAL_ADDRESS: engine.config.TEMPORAL_ADDRESS,
       TEMPORAL_TASK_QUEUE: engine.config.TEMPORAL_TASK_QUEUE,
+      // The same key ring as the test engine (payloads, data at rest).
+      DATA_ENCRYPTION_KEYS: engine.config.DATA_ENCRYPTION_KEYS,
+      IDENTITY_INDEX_KEY: engine.config.IDENTITY_INDEX_KEY,
       WEBHOOK_TIMEOUT_MS: '2000',
       WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true',
       LOG_LEVEL: 'warn',

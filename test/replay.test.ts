@@ -8,6 +8,8 @@ import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { Worker } from '@temporalio/worker';
 import { describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
+import { parseKeyRing } from '../src/platform/crypto/keyRing';
+import { dataConverter } from '../src/platform/temporal/payloadCodec';
 import { HISTORIES_DIR } from './support/histories';
 
 const files = readdirSync(HISTORIES_DIR)
@@ -25,8 +27,14 @@ describe('workflow replay of recorded histories', () => {
 
   it.each(files)('replays %s deterministically', async (file) => {
     const history = historyFromJSON(JSON.parse(readFileSync(join(HISTORIES_DIR, file), 'utf8')));
+    // The engine's data converter, as its workers have it: histories recorded before payload
+    // encryption (or stored decrypted) pass through the codec unchanged.
+    const keyRing = parseKeyRing(inject('dataEncryptionKeys'), inject('identityIndexKey'));
     await expect(
-      Worker.runReplayHistory({ workflowBundle: { codePath: inject('workflowBundlePath') }, replayName: file }, history),
+      Worker.runReplayHistory(
+        { workflowBundle: { codePath: inject('workflowBundlePath') }, dataConverter: dataConverter({ keyRing }), replayName: file },
+        history,
+      ),
     ).resolves.toBeUndefined();
   });
 });

@@ -3,6 +3,7 @@
 import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { reviewUpdate } from '../src/applications/messages';
+import { dataConverter } from '../src/platform/temporal/payloadCodec';
 import { recordHistory } from './support/histories';
 import {
   businessApplication,
@@ -23,10 +24,14 @@ describe('review, cancel and business applications', () => {
     await engine?.stop();
   });
 
+  /** Reviews go through the API with a reviewer's key: the key is who decided. */
   const review = (id: string, decision: string, reason = 'checked the documents') =>
-    engine.api('POST', `/applications/${id}/review`, {
-      data: { type: 'applicationReview', attributes: { decision, reason, reviewer: 'ops@bank.example' } },
-    });
+    engine.api(
+      'POST',
+      `/applications/${id}/review`,
+      { data: { type: 'applicationReview', attributes: { decision, reason } } },
+      { authorization: `Bearer ${engine.reviewer.token}` },
+    );
   const cancel = (id: string, reason = 'customer asked') =>
     engine.api('POST', `/applications/${id}/cancel`, { data: { type: 'applicationCancel', attributes: { reason } } });
   const verify = (applicationId: string, documentId: string, jobId: string) =>
@@ -50,7 +55,7 @@ describe('review, cancel and business applications', () => {
     expect(res.body.data.attributes).toMatchObject({
       status: 'Approved',
       decisionReason: 'checked the documents',
-      decisionUserId: 'ops@bank.example',
+      decisionUserId: engine.reviewer.keyId,
     });
     expect(res.body.included[0].attributes.status).toBe('Approved');
     await expect
@@ -74,18 +79,28 @@ describe('review, cancel and business applications', () => {
     expect((await review(awaiting.data.id, 'Maybe')).status).toBe(400);
   });
 
-  it('ops can decide with the Temporal update `review`; its validator rejects it outside PendingReview', async () => {
+  it('the Temporal update `review` decides nothing without the credential the API issues, nor with a forged one', async () => {
     const app = await pendingReview();
     const handle = engine.temporal.workflow.getHandle(`application-${app.id}`);
+    // What `temporal workflow update execute --name review` sends: refused by the validator.
+    await expect(
+      handle.executeUpdate(reviewUpdate, { args: [{ decision: 'Approved', reason: 'ops via Temporal', reviewer: engine.reviewer.keyId }] }),
+    ).rejects.toMatchObject({ cause: { message: expect.stringMatching(/reviewer credential the engine issues/) } });
+    // A credential not signed by the engine's key ring: the workflow's check refuses it.
+    const forged = `${Buffer.from(JSON.stringify({ orgId: engine.orgId, applicationId: app.id, decision: 'Approved', keyId: engine.reviewer.keyId, issuedAt: Date.now(), ringKeyId: 'test1' })).toString('base64url')}.AAAA`;
     const out = await handle.executeUpdate(reviewUpdate, {
-      args: [{ decision: 'Approved', reason: 'ops via Temporal', reviewer: 'temporal-ui' }],
+      args: [{ decision: 'Approved', reason: 'forged', reviewer: engine.reviewer.keyId, credential: forged }],
     });
-    expect(out).toMatchObject({ ok: true, status: 'Approved' });
-    expect((await engine.unit.applications.get(app.id)).data.attributes.status).toBe('Approved');
+    expect(out).toMatchObject({ ok: false, status: 'PendingReview', error: expect.stringMatching(/not issued by this engine/) });
+    expect((await engine.unit.applications.get(app.id)).data.attributes.status).toBe('PendingReview');
+    // The API's own review still goes through afterwards.
+    expect((await review(app.id, 'Approved')).body.data.attributes.status).toBe('Approved');
 
     const other = await engine.unit.applications.create(individualApplication());
     const h2 = engine.temporal.workflow.getHandle(`application-${other.data.id}`);
-    await expect(h2.executeUpdate('review', { args: [{ decision: 'Approved', reason: 'x', reviewer: 'y' }] })).rejects.toThrow();
+    await expect(
+      h2.executeUpdate('review', { args: [{ decision: 'Approved', reason: 'x', reviewer: 'y', credential: 'z' }] }),
+    ).rejects.toThrow();
   });
 
   it('cancel (with the SDK) moves a non-final application to Canceled; canceling again is a 409', async () => {
@@ -168,7 +183,7 @@ describe('review, cancel and business applications', () => {
         'beneficialOwner:Approved',
       ]);
       // deterministic: the recorded histories replay against the current workflow code
-      const bundle = { workflowBundle: { codePath: inject('workflowBundlePath') } };
+      const bundle = { workflowBundle: { codePath: inject('workflowBundlePath') }, dataConverter: dataConverter(engine.config) };
       await Worker.runReplayHistory(
         bundle,
         await engine.temporal.workflow.getHandle(`application-${id}`).fetchHistory(),

@@ -9,6 +9,7 @@ import { loadConfig } from '../src/platform/config';
 import { boundClientTime } from '../src/platform/http/jsonApi';
 import { isGlobalAddress, isObviouslyPrivate } from '../src/webhooks/destinationPolicy';
 import { files, individualApplication, person, waitForStatus } from './support/applicationFixtures';
+import { consentFields } from './support/verificationFixtures';
 import { startTestEngine, type TestEngine } from './support/engine';
 import { startWebhookReceiver, type WebhookReceiver } from './support/webhookReceiver';
 import { createEventActivities } from '../src/webhooks/activities';
@@ -58,6 +59,7 @@ describe('trust boundary', () => {
     form.append('selfie', new Blob([files.jpeg], { type: 'image/jpeg' }), 'selfie.jpg');
     form.append('idFront', new Blob([files.jpeg], { type: 'image/jpeg' }), 'id.jpg');
     form.append('fullName', 'Jane\u0000Doe');
+    for (const [k, v] of Object.entries(consentFields())) form.append(k, v);
     const res = await engine.api('POST', '/verification-jobs', form);
     expect(res.status).toBe(400);
     expect(res.body.errors[0].source.pointer).toBe('/data/attributes/fullName');
@@ -233,9 +235,12 @@ describe('duplicate identities', () => {
       expect(put.status).toBe(200);
     }
     await waitForStatus(engine, created.data.id, 'PendingReview');
-    const review = await engine.api('POST', `/applications/${created.data.id}/review`, {
-      data: { type: 'applicationReview', attributes: { decision: 'Approved', reason: 'documents checked', reviewer: 'ops' } },
-    });
+    const review = await engine.api(
+      'POST',
+      `/applications/${created.data.id}/review`,
+      { data: { type: 'applicationReview', attributes: { decision: 'Approved', reason: 'documents checked' } } },
+      { authorization: `Bearer ${engine.reviewer.token}` },
+    );
     expect(review.body.data.attributes.status).toBe('Approved');
     const again = await engine.unit.applications.create({ ...first, attributes: { ...first.attributes, email: 'again@example.com' } });
     const r = await waitForStatus(engine, again.data.id, 'PendingReview');
@@ -267,7 +272,10 @@ describe('upload limits hold without a Content-Length', () => {
         Buffer.from('\r\n'),
       ]),
     );
-    const chunks = [...parts, Buffer.from(`--${boundary}--\r\n`)];
+    const consentParts = Object.entries(consentFields()).map(([k, v]) =>
+      Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${k}"\r\n\r\n${v}\r\n`),
+    );
+    const chunks = [...consentParts, ...parts, Buffer.from(`--${boundary}--\r\n`)];
     const body = new ReadableStream<Uint8Array>({
       pull(controller) {
         const next = chunks.shift();

@@ -7,7 +7,9 @@ import {
   DOCUMENTS,
   GENUINE_PAIRS,
   IMPOSTOR_PAIRS,
+  consent,
   jobForm,
+  lfw,
   LIVENESS,
   NO_FACE,
   PASSPORT_MRZ,
@@ -19,8 +21,7 @@ import {
   twoFacesPhoto,
 } from './support/verificationFixtures';
 import { VerificationResultSchema, type VerificationResult } from '../src/verification/job/result';
-
-const lfw = (name: string, n: number) => `faces/lfw/${name}/${name}_${String(n).padStart(4, '0')}.jpg`;
+import { payloadCodec } from '../src/platform/temporal/payloadCodec';
 
 describe('verification jobs', () => {
   let engine: TestEngine;
@@ -82,7 +83,8 @@ describe('verification jobs', () => {
     // The workflow got ids only: no image bytes in Temporal's history.
     const history = await engine.temporal.workflow.getHandle(`verification-job-${res.body.data.id}`).fetchHistory();
     const started = history.events!.find((e) => e.workflowExecutionStartedEventAttributes)!.workflowExecutionStartedEventAttributes!;
-    const input = JSON.parse(Buffer.from(started.input!.payloads![0].data!).toString());
+    const [payload] = await payloadCodec(engine.config.keyRing).decode(started.input!.payloads!);
+    const input = JSON.parse(Buffer.from(payload.data!).toString());
     expect(input).toEqual({ jobId: res.body.data.id, orgId: engine.orgId });
   });
 
@@ -140,6 +142,7 @@ describe('verification jobs', () => {
           attributes: {
             selfie: dataFile(lfw('Nicholas_Tse', 1)).toString('base64'),
             idFront: dataFile(DOCUMENTS.idCard).toString('base64'),
+            consent: consent(),
           },
         },
       }),

@@ -4,12 +4,13 @@
 // also ends the Temporal dev server it starts, even if the engine itself hangs.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { freePort } from '../../src/platform/temporal/devServer';
+import { embeddedUrlFile } from '../../src/platform/database/open';
 import { listeningPorts, processTree } from './proc';
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -133,6 +134,9 @@ export async function startEngine(opts: StartEngineOptions = {}): Promise<Engine
     LOG_LEVEL: opts.logLevel ?? 'warn',
     // the benchmark's webhook receiver listens on loopback
     WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true',
+    // One org sends the whole load: the per-org limits (600 requests a minute) would measure themselves.
+    RATE_LIMIT_REQUESTS_PER_MINUTE: '1000000',
+    VERIFICATION_JOBS_PER_MINUTE: '1000000',
     ...opts.env,
   };
   delete env.TEMPORAL_ADDRESS; // the all-in-one engine: always its own dev server
@@ -197,17 +201,11 @@ export async function startEngine(opts: StartEngineOptions = {}): Promise<Engine
     await waitForHealth(baseUrl, child, opts.startTimeoutMs ?? 240_000, () => tail());
     let databaseUrl = benchDb?.url ?? '';
     if (!benchDb) {
-      // The engine serves its PGlite over the Postgres protocol on an ephemeral loopback port.
-      const candidates = listeningPorts(child.pid!).filter((p) => p !== port);
-      for (const p of candidates) {
-        const url = `postgres://postgres:postgres@127.0.0.1:${p}/postgres?sslmode=disable`;
-        if (await canConnect(url)) {
-          databaseUrl = url;
-          break;
-        }
-      }
-      if (!databaseUrl)
-        throw new Error(`could not find the engine's embedded PostgreSQL port (listening: ${candidates.join(', ') || 'none'})`);
+      // The engine serves its PGlite over the Postgres protocol, behind a password; it leaves the URL in DATA_DIR.
+      const urlFile = embeddedUrlFile(dataDir);
+      if (existsSync(urlFile)) databaseUrl = readFileSync(urlFile, 'utf8').trim();
+      if (!databaseUrl || !(await canConnect(databaseUrl)))
+        throw new Error(`could not reach the engine's embedded PostgreSQL (${urlFile} missing or stale)`);
     }
     return {
       pid: child.pid!,

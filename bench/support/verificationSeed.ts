@@ -48,6 +48,9 @@ export interface RealJob {
 /** Submits one verification job through the API and polls it until it completes (or fails / times out). */
 export async function runRealJob(baseUrl: string, token: string, selfie: string, idFront: string, timeoutMs = 300_000): Promise<RealJob> {
   const form = new FormData();
+  // The end user's consent, as a capture page relays it (every job needs one).
+  form.append('consentTextVersion', 'bench-notice-1');
+  form.append('consentAcceptedAt', new Date().toISOString());
   for (const [field, rel] of [
     ['selfie', selfie],
     ['idFront', idFront],

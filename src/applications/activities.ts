@@ -104,10 +104,12 @@ const documentsOf = (docs: DocumentRef[], personId: string): RequiredDocument[] 
   docs.filter((d) => String(d.person_id) === personId).map((d) => ({ documentId: d.id, documentType: d.document_type }));
 
 export function createApplicationActivities(
-  deps: Pick<ActivityDeps, 'db'> & Partial<ActivityDeps>,
+  deps: Pick<ActivityDeps, 'db' | 'config'> & Partial<ActivityDeps>,
   options: ApplicationActivityOptions = {},
 ) {
   const { db } = deps;
+  // Opens the persons' dates of birth and the job results the rules read.
+  const ring = deps.config.keyRing;
   const rules = { ...DEFAULT_EVALUATION_RULES, ...options.rules };
   const thresholds = options.selfieThresholds ?? DEFAULT_SELFIE_THRESHOLDS;
   const today = options.today ?? (() => new Date().toISOString().slice(0, 10));
@@ -115,7 +117,7 @@ export function createApplicationActivities(
   /** The initial evaluation's rules over what the database knows; a decision is recorded, else the required documents are created. */
   async function evaluate(trx: Kysely<Database>, input: OpenApplicationInput, app: repository.LockedApplication) {
     const { orgId, applicationId } = input;
-    const persons = await repository.personsOfApplication(trx, orgId, applicationId);
+    const persons = await repository.personsOfApplication(trx, ring, orgId, applicationId);
     const duplicates = await repository.identityKeysOnOtherApplications(
       trx,
       orgId,
@@ -178,7 +180,7 @@ export function createApplicationActivities(
   ): Promise<OpenApplicationResult> {
     const { orgId, applicationId } = input;
     const [persons, documents] = [
-      await repository.personsOfApplication(trx, orgId, applicationId),
+      await repository.personsOfApplication(trx, ring, orgId, applicationId),
       await repository.documentRefsOfApplication(trx, orgId, applicationId),
     ];
     const decided = app.status === 'Denied' || app.status === 'PendingReview' ? [input.eventKeys.decided[app.status]] : [];
@@ -202,27 +204,30 @@ export function createApplicationActivities(
     const { orgId, documentId, jobId } = input;
     // The application first, then the document: the order recordTransition locks them in.
     const applicationStatus = await repository.shareApplicationStatus(trx, orgId, input.applicationId);
-    const doc = await repository.lockDocumentForVerification(trx, orgId, input.applicationId, documentId);
+    const doc = await repository.lockDocumentForVerification(trx, ring, orgId, input.applicationId, documentId);
     // The same job on the same document: this activity's own earlier run. Evaluate it again.
     const ranBefore = doc?.verification_job_id === jobId;
-    if (!ranBefore) {
-      const job = await lockJobForUse(trx, orgId, jobId);
-      const allowed = canVerify({
-        documentId,
-        jobId,
-        applicationStatus,
-        document: doc ? { documentType: doc.document_type, status: doc.status } : null,
-        job: jobFacts(job),
-      });
-      if (!allowed.ok) return { ok: false, error: allowed.refusal, message: allowed.message };
-    }
-    const result = await claimJobForDocument(trx, orgId, jobId, documentId);
-    if (!doc || !result)
-      return {
-        ok: false,
-        error: 'job_already_used',
-        message: `verification job ${jobId} was already used to verify a document; start a new job`,
-      };
+    const facts = {
+      documentId,
+      jobId,
+      applicationStatus,
+      document: doc ? { documentType: doc.document_type, status: doc.status } : null,
+    };
+    /** The rule's answer with the job's facts too (read only when something is wrong: one statement less when all is well). */
+    const refusalWithJob = async (): Promise<VerifyDocumentOutcome> => {
+      const allowed = canVerify({ ...facts, job: jobFacts(await lockJobForUse(trx, orgId, jobId)) });
+      return allowed.ok
+        ? {
+            ok: false,
+            error: 'job_already_used',
+            message: `verification job ${jobId} was already used to verify a document; start a new job`,
+          }
+        : { ok: false, error: allowed.refusal, message: allowed.message };
+    };
+    if (!ranBefore && !canVerify(facts).ok) return refusalWithJob();
+    // The claim is the job's check: completed, and not used by another document (the row stays locked).
+    const result = await claimJobForDocument(trx, ring, orgId, jobId, documentId);
+    if (!doc || !result) return refusalWithJob();
     const e = evaluateSelfie(
       result as unknown as VerificationJobResult,
       { usPerson: doc.us_person, fullName: doc.full_name, dateOfBirth: doc.date_of_birth },
@@ -306,9 +311,28 @@ export function createApplicationActivities(
     async recordTransition(input: RecordTransitionInput): Promise<RecordedChange> {
       return db.transaction().execute(async (trx) => {
         const { orgId, applicationId, event } = input;
-        // A local activity also runs in a workflow task that then fails; the task is tried again
-        // and may, with a request that arrived meanwhile, decide otherwise (a cancel instead of the
-        // review it first saw). What was recorded first stands: the workflow adopts it.
+        let reason = input.reason;
+        if (input.deniedPersonId) {
+          const p = await repository.getPerson(trx, orgId, input.deniedPersonId);
+          if (p) reason = `${personLabel(p.role, p.position, p.full_name)}: ${input.reasonCode ?? p.reason_code ?? 'denied'}`;
+        }
+        const change = { status: input.status, reason, reasonCode: input.reasonCode, decidedBy: input.decidedBy };
+        const settle = async () => {
+          if (input.status === 'Approved') await repository.settlePersonsAndDocuments(trx, orgId, applicationId, APPROVAL_SETTLES);
+        };
+        // The usual case, in two statements (the embedded database runs one transaction at a
+        // time, so every statement inside one delays every other application): the status moves
+        // only from the one the workflow last recorded, then its event.
+        if (input.from !== input.status && (await repository.updateApplicationFromStatus(trx, orgId, applicationId, input.from, change))) {
+          await settle();
+          if (!event) return { eventIds: [], hasWebhooks: await hasEnabledWebhooks(trx, orgId) };
+          const recorded = await recordEventForDelivery(trx, { orgId, ...event });
+          return { eventIds: [recorded.eventId], hasWebhooks: recorded.hasWebhooks };
+        }
+        // Otherwise the database holds another status than the workflow last recorded. A local
+        // activity also runs in a workflow task that then fails; the task is tried again and may,
+        // with a request that arrived meanwhile, decide otherwise (a cancel instead of the review
+        // it first saw). What was recorded first stands: the workflow adopts it.
         const app = await repository.lockApplication(trx, orgId, applicationId);
         if (app.status !== input.from && app.status !== input.status) {
           const type = STATUS_EVENT[app.status];
@@ -325,18 +349,8 @@ export function createApplicationActivities(
         // The first stands, and nothing else is written.
         const recorded = event ? await recordEventForDelivery(trx, { orgId, ...event }) : null;
         if (recorded && !recorded.created) return { eventIds: [recorded.eventId], hasWebhooks: recorded.hasWebhooks };
-        let reason = input.reason;
-        if (input.deniedPersonId) {
-          const p = await repository.getPerson(trx, orgId, input.deniedPersonId);
-          if (p) reason = `${personLabel(p.role, p.position, p.full_name)}: ${input.reasonCode ?? p.reason_code ?? 'denied'}`;
-        }
-        await repository.updateApplication(trx, orgId, applicationId, {
-          status: input.status,
-          reason,
-          reasonCode: input.reasonCode,
-          decidedBy: input.decidedBy,
-        });
-        if (input.status === 'Approved') await repository.settlePersonsAndDocuments(trx, orgId, applicationId, APPROVAL_SETTLES);
+        await repository.updateApplication(trx, orgId, applicationId, change);
+        await settle();
         if (!recorded) return { eventIds: [], hasWebhooks: await hasEnabledWebhooks(trx, orgId) };
         return { eventIds: [recorded.eventId], hasWebhooks: recorded.hasWebhooks };
       });

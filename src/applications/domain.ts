@@ -37,6 +37,8 @@ export const EVENT = {
   canceled: 'application.canceled',
   /** Not a Unit event: sent while an application still waits for documents (AWAITING_DOCUMENTS_REMINDER). */
   reminder: 'application.documentsReminder',
+  /** Not a Unit event (Stripe's identity.verification_session.redacted): the applicant's personal data was erased on request. */
+  redacted: 'application.redacted',
   documentApproved: 'document.approved',
   documentRejected: 'document.rejected',
 } as const;

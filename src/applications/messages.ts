@@ -77,9 +77,15 @@ export const cancelUpdate = defineUpdate<UpdateOutcome, [CancelRequest]>('cancel
 export interface ReviewRequest {
   decision: 'Approved' | 'Denied';
   reason: string;
+  /** The reviewer's API key id (recorded as who decided). */
   reviewer: string;
+  /**
+   * The engine's signed grant for exactly this decision by this reviewer (src/orgs/reviewerCredential.ts).
+   * Absent only in histories from before it was required; a review without one is refused.
+   */
+  credential?: string;
 }
-/** `temporal workflow update execute --name review --input '{"decision":"Approved","reason":"…","reviewer":"ops"}'` */
+/** Sent by POST /applications/:id/review, which checks the reviewer's key and issues the credential. */
 export const reviewUpdate = defineUpdate<UpdateOutcome, [ReviewRequest]>('review');
 
 export interface PersonView {

@@ -5,14 +5,75 @@
 import { sql, type Insertable, type Kysely, type Selectable } from 'kysely';
 import type { ApplicationDocumentsTable, ApplicationPersonsTable, ApplicationsTable, Database } from '../../migrations/database';
 import type { ApplicationStatus, ApplicationType, DocumentStatus, DocumentType, PersonRole, PersonStatus } from './domain';
+import { applicationWorkflowId, EVENT, isTerminal } from './domain';
 import { isDatabaseId } from '../platform/database/ids';
+import { reserveIds } from '../platform/database/sequences';
+import type { KeyRing } from '../platform/crypto/keyRing';
+import { seal, sealJson } from '../platform/crypto/envelope';
+import { openSealed, openSealedJson, type SealedColumn } from '../platform/crypto/sealedColumns';
+import { identityKey, requestHash } from './identity';
+import { mergeSensitive, personAttributesAt, splitSensitive, type SensitiveField } from './sensitiveAttributes';
+import { namesIn, REDACTED, redactAttributes, withoutNames } from './redaction';
+import { redactJobIn } from '../verification/job/repository';
+import { recordEventIn } from '../webhooks/repository';
 
-export type ApplicationRow = Selectable<ApplicationsTable>;
-export type PersonRow = Selectable<ApplicationPersonsTable>;
+// Personal data at rest is sealed (src/platform/crypto/envelope.ts), each value under a context
+// naming its row, so a value copied to another row does not open there. SSNs, passport numbers
+// and dates of birth leave `attributes` for `applications.sensitive`; a person's date of birth is
+// `application_persons.sensitive`; document files are sealed per side. Rows come back opened,
+// and only from the functions whose callers need the values (lists open no date of birth).
+const CONTEXT = {
+  application: (id: unknown) => `applications.sensitive:${String(id)}`,
+  person: (id: unknown) => `application_persons.sensitive:${String(id)}`,
+  document: (id: unknown, side: 'front' | 'back') => `documents.content:${String(id)}:${side}`,
+};
+
+/** The sealed columns of this capability, for key rotation (src/engine/storedData.ts). */
+export const SEALED_COLUMNS: readonly SealedColumn[] = [
+  { table: 'applications', column: 'sensitive', key: ['id'], context: (r) => CONTEXT.application(r.id) },
+  { table: 'application_persons', column: 'sensitive', key: ['id'], context: (r) => CONTEXT.person(r.id) },
+  { table: 'application_documents', column: 'front_sealed', key: ['id'], context: (r) => CONTEXT.document(r.id, 'front') },
+  { table: 'application_documents', column: 'back_sealed', key: ['id'], context: (r) => CONTEXT.document(r.id, 'back') },
+];
+
+type StoredApplication = Selectable<ApplicationsTable>;
+type StoredPerson = Selectable<ApplicationPersonsTable>;
+/** An application with its attributes as submitted (the sealed fields opened). */
+export type ApplicationRow = Omit<StoredApplication, 'sensitive'>;
+/** A person with their date of birth opened. */
+export type PersonRow = Omit<StoredPerson, 'sensitive' | 'date_of_birth'> & { date_of_birth: string };
+/** A person as lists show them: nothing sealed, nothing opened. */
+export type ListedPerson = Omit<PersonRow, 'date_of_birth'>;
 /** A document row without its file bytes (those are read only for downloads). */
-export type DocumentRow = Omit<Selectable<ApplicationDocumentsTable>, 'front_file' | 'back_file'> & {
+export type DocumentRow = Omit<Selectable<ApplicationDocumentsTable>, 'front_file' | 'back_file' | 'front_sealed' | 'back_sealed'> & {
   has_front: boolean;
   has_back: boolean;
+};
+
+/** The application's attributes as submitted. A row from before migration 010 (not sealed yet) holds them all in `attributes`. */
+function openApplication(ring: KeyRing, row: StoredApplication): ApplicationRow {
+  const { sensitive, ...rest } = row;
+  if (!sensitive) return rest;
+  const fields = openSealedJson<SensitiveField[]>(ring, sensitive, CONTEXT.application(row.id));
+  return { ...rest, attributes: mergeSensitive(rest.attributes, fields) };
+}
+
+function openPerson(ring: KeyRing, row: StoredPerson): PersonRow {
+  const { sensitive, date_of_birth, ...rest } = row;
+  const dateOfBirth = sensitive
+    ? openSealedJson<{ dateOfBirth: string }>(ring, sensitive, CONTEXT.person(row.id)).dateOfBirth
+    : date_of_birth;
+  return { ...rest, date_of_birth: dateOfBirth ?? '' };
+}
+
+/** The person's date of birth from the columns a join selected (sealed, or clear before migration 010). */
+function dateOfBirthOf(ring: KeyRing, personId: unknown, sensitive: Buffer | null, clear: string | null): string {
+  return sensitive ? openSealedJson<{ dateOfBirth: string }>(ring, sensitive, CONTEXT.person(personId)).dateOfBirth : (clear ?? '');
+}
+
+const hasFile = (side: 'front' | 'back', alias = '') => {
+  const [sealed, clear] = side === 'front' ? ['front_sealed', 'front_file'] : ['back_sealed', 'back_file'];
+  return sql<boolean>`(${sql.ref(alias + sealed)} IS NOT NULL OR ${sql.ref(alias + clear)} IS NOT NULL)`;
 };
 
 export interface ApplicationAggregate {
@@ -27,7 +88,7 @@ export type InsertResult =
 /** An application as submitted, ready to store (see newApplication.ts for how a request becomes one). */
 export interface NewApplication {
   type: ApplicationType;
-  /** The submitted attributes, stored as they came (personal data included). */
+  /** The submitted attributes; SSNs, passport numbers and dates of birth are sealed when stored. */
   attributes: Record<string, unknown>;
   displayName: string;
   email: string | null;
@@ -36,13 +97,15 @@ export interface NewApplication {
   /** Hash of the request: the same idempotencyKey with another body is a conflict. */
   requestHash: string;
   persons: NewPerson[];
+  /** The API key that submitted it (a reviewer key may not review what it submitted). */
+  submittedByKeyId?: string | null;
 }
 export interface NewPerson {
   role: PersonRole;
   position: number;
   fullName: string;
   dateOfBirth: string;
-  /** Finds the same person on another application without storing the SSN or passport number. */
+  /** Finds the same person on another application without storing the SSN or passport number (an HMAC, ./identity.ts). */
   identityKey: string;
   usPerson: boolean;
   evaluationParams: Record<string, unknown>;
@@ -52,16 +115,19 @@ export interface NewPerson {
  * Inserts the application and its persons in one transaction. With an idempotencyKey, the
  * same key and body returns the original ('replayed'); the same key and another body is a 'conflict'.
  */
-export async function insertApplication(db: Kysely<Database>, orgId: string, app: NewApplication): Promise<InsertResult> {
+export async function insertApplication(db: Kysely<Database>, ring: KeyRing, orgId: string, app: NewApplication): Promise<InsertResult> {
   const hash = app.requestHash;
   const key = app.idempotencyKey;
   const existing = async () => {
-    const row = await db
-      .selectFrom('applications')
-      .selectAll()
-      .where('org_id', '=', orgId)
-      .where('idempotency_key', '=', key!)
-      .executeTakeFirstOrThrow();
+    const row = openApplication(
+      ring,
+      await db
+        .selectFrom('applications')
+        .selectAll()
+        .where('org_id', '=', orgId)
+        .where('idempotency_key', '=', key!)
+        .executeTakeFirstOrThrow(),
+    );
     return row.request_hash === hash ? { kind: 'replayed' as const, application: row } : { kind: 'conflict' as const, application: row };
   };
   if (key) {
@@ -74,13 +140,19 @@ export async function insertApplication(db: Kysely<Database>, orgId: string, app
     if (found) return existing();
   }
   const inserted = await db.transaction().execute(async (trx) => {
+    // The ids first: each sealed value is bound to its row's id, and nothing is written in the clear.
+    const [id] = await reserveIds(trx, 'applications', 1);
+    const personIds = await reserveIds(trx, 'application_persons', app.persons.length);
+    const { open, sensitive } = splitSensitive(app.attributes);
     const row = await trx
       .insertInto('applications')
       .values({
+        id,
         org_id: orgId,
         type: app.type,
         status: 'Pending',
-        attributes: JSON.stringify(app.attributes),
+        attributes: JSON.stringify(open),
+        sensitive: sealJson(ring, sensitive, CONTEXT.application(id)),
         display_name: app.displayName,
         email: app.email,
         tags: JSON.stringify(app.tags),
@@ -89,6 +161,7 @@ export async function insertApplication(db: Kysely<Database>, orgId: string, app
         decided_by: null,
         idempotency_key: key,
         request_hash: hash,
+        submitted_by_key_id: app.submittedByKeyId ?? null,
       })
       .onConflict((oc) => oc.columns(['org_id', 'idempotency_key']).doNothing())
       .returningAll()
@@ -97,13 +170,15 @@ export async function insertApplication(db: Kysely<Database>, orgId: string, app
     await trx
       .insertInto('application_persons')
       .values(
-        app.persons.map((p) => ({
+        app.persons.map((p, i) => ({
+          id: personIds[i],
           application_id: row.id,
           org_id: orgId,
           role: p.role,
           position: p.position,
           full_name: p.fullName,
-          date_of_birth: p.dateOfBirth,
+          date_of_birth: null,
+          sensitive: sealJson(ring, { dateOfBirth: p.dateOfBirth }, CONTEXT.person(personIds[i])),
           identity_key: p.identityKey,
           us_person: p.usPerson,
           evaluation_params: JSON.stringify(p.evaluationParams),
@@ -116,7 +191,7 @@ export async function insertApplication(db: Kysely<Database>, orgId: string, app
     return row;
   });
   if (!inserted) return existing();
-  return { kind: 'created', application: inserted };
+  return { kind: 'created', application: openApplication(ring, inserted) };
 }
 
 const documentColumns = [
@@ -137,15 +212,20 @@ const documentColumns = [
   'updated_at',
 ] as const;
 
-export async function getAggregate(db: Kysely<Database>, orgId: string, applicationId: string): Promise<ApplicationAggregate | null> {
+export async function getAggregate(
+  db: Kysely<Database>,
+  ring: KeyRing,
+  orgId: string,
+  applicationId: string,
+): Promise<ApplicationAggregate | null> {
   if (!isDatabaseId(applicationId)) return null;
-  const application = await db
+  const stored = await db
     .selectFrom('applications')
     .selectAll()
     .where('org_id', '=', orgId)
     .where('id', '=', applicationId)
     .executeTakeFirst();
-  if (!application) return null;
+  if (!stored) return null;
   const [persons, documents] = await Promise.all([
     db
       .selectFrom('application_persons')
@@ -156,14 +236,14 @@ export async function getAggregate(db: Kysely<Database>, orgId: string, applicat
       .execute(),
     listDocuments(db, orgId, applicationId),
   ]);
-  return { application, persons, documents };
+  return { application: openApplication(ring, stored), persons: persons.map((p) => openPerson(ring, p)), documents };
 }
 
 export async function listDocuments(db: Kysely<Database>, orgId: string, applicationId: string): Promise<DocumentRow[]> {
   return db
     .selectFrom('application_documents')
     .select(documentColumns)
-    .select([sql<boolean>`front_file IS NOT NULL`.as('has_front'), sql<boolean>`back_file IS NOT NULL`.as('has_back')])
+    .select([hasFile('front').as('has_front'), hasFile('back').as('has_back')])
     .where('org_id', '=', orgId)
     .where('application_id', '=', applicationId)
     .orderBy('id')
@@ -180,7 +260,7 @@ export async function getDocument(
   const row = await db
     .selectFrom('application_documents')
     .select(documentColumns)
-    .select([sql<boolean>`front_file IS NOT NULL`.as('has_front'), sql<boolean>`back_file IS NOT NULL`.as('has_back')])
+    .select([hasFile('front').as('has_front'), hasFile('back').as('has_back')])
     .where('org_id', '=', orgId)
     .where('application_id', '=', applicationId)
     .where('id', '=', documentId)
@@ -192,12 +272,15 @@ export async function getDocument(
 export interface DocumentInContext {
   document: DocumentRow;
   applicationStatus: ApplicationRow['status'];
+  /** Redacted applications take nothing more (./redaction.ts). */
+  applicationRedacted: boolean;
   person: Pick<PersonRow, 'id' | 'role' | 'position' | 'date_of_birth'>;
 }
 
 /** null: no such application; { document: null }: the application exists, the document does not. */
 export async function getDocumentInContext(
   db: Kysely<Database>,
+  ring: KeyRing,
   orgId: string,
   applicationId: string,
   documentId: string,
@@ -210,12 +293,14 @@ export async function getDocumentInContext(
         .innerJoin('applications as a', (j) => j.onRef('a.id', '=', 'd.application_id').onRef('a.org_id', '=', 'd.org_id'))
         .innerJoin('application_persons as p', (j) => j.onRef('p.id', '=', 'd.person_id').onRef('p.org_id', '=', 'd.org_id'))
         .select(documentColumns.map((c) => `d.${c}` as const))
-        .select([sql<boolean>`d.front_file IS NOT NULL`.as('has_front'), sql<boolean>`d.back_file IS NOT NULL`.as('has_back')])
+        .select([hasFile('front', 'd.').as('has_front'), hasFile('back', 'd.').as('has_back')])
         .select([
           'a.status as application_status',
+          'a.redacted_at as application_redacted_at',
           'p.role as person_role',
           'p.position as person_position',
           'p.date_of_birth as person_date_of_birth',
+          'p.sensitive as person_sensitive',
         ])
         .where('d.org_id', '=', orgId)
         .where('d.application_id', '=', applicationId)
@@ -230,11 +315,18 @@ export async function getDocumentInContext(
       .executeTakeFirst();
     return app ? { document: null } : null;
   }
-  const { application_status, person_role, person_position, person_date_of_birth, ...document } = row;
+  const { application_status, application_redacted_at, person_role, person_position, person_date_of_birth, person_sensitive, ...document } =
+    row;
   return {
     document: document as DocumentRow,
     applicationStatus: application_status,
-    person: { id: String(document.person_id), role: person_role, position: person_position, date_of_birth: person_date_of_birth },
+    applicationRedacted: application_redacted_at !== null,
+    person: {
+      id: String(document.person_id),
+      role: person_role,
+      position: person_position,
+      date_of_birth: dateOfBirthOf(ring, document.person_id, person_sensitive, person_date_of_birth),
+    },
   };
 }
 
@@ -250,6 +342,7 @@ export interface ListFilter {
 
 export async function listApplications(
   db: Kysely<Database>,
+  ring: KeyRing,
   orgId: string,
   f: ListFilter,
 ): Promise<{ rows: ApplicationRow[]; total: number }> {
@@ -271,14 +364,29 @@ export async function listApplications(
       .execute(),
     q.select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow(),
   ]);
-  return { rows, total: Number(count.n) };
+  return { rows: rows.map((r) => openApplication(ring, r)), total: Number(count.n) };
 }
 
-export async function personsOfApplications(db: Kysely<Database>, orgId: string, ids: string[]): Promise<PersonRow[]> {
+const LISTED_PERSON_COLUMNS = [
+  'id',
+  'application_id',
+  'org_id',
+  'role',
+  'position',
+  'full_name',
+  'identity_key',
+  'us_person',
+  'evaluation_params',
+  'status',
+  'reason',
+  'reason_code',
+] as const;
+
+export async function personsOfApplications(db: Kysely<Database>, orgId: string, ids: string[]): Promise<ListedPerson[]> {
   if (!ids.length) return [];
   return db
     .selectFrom('application_persons')
-    .selectAll()
+    .select(LISTED_PERSON_COLUMNS)
     .where('org_id', '=', orgId)
     .where('application_id', 'in', ids)
     .orderBy('id')
@@ -313,6 +421,7 @@ export const UPLOAD_OPEN_STATUSES: DocumentStatus[] = ['Required', 'ReceivedFron
  */
 export async function storeUpload(
   db: Kysely<Database>,
+  ring: KeyRing,
   orgId: string,
   applicationId: string,
   documentId: string,
@@ -320,17 +429,20 @@ export async function storeUpload(
   contentType: string,
   bytes: Buffer,
 ): Promise<DocumentRow | null> {
-  const other = side === 'front' ? sql.ref('back_file') : sql.ref('front_file');
+  if (!isDatabaseId(documentId)) return null;
+  const other = hasFile(side === 'front' ? 'back' : 'front');
   const status = sql<DocumentStatus>`CASE
       WHEN document_type <> 'IdDocument' THEN 'PendingReview'
-      WHEN ${other} IS NOT NULL AND status <> 'Invalid' THEN 'PendingReview'
+      WHEN ${other} AND status <> 'Invalid' THEN 'PendingReview'
       ELSE ${side === 'front' ? 'ReceivedFront' : 'ReceivedBack'} END`;
+  const sealed = seal(ring, bytes, CONTEXT.document(documentId, side));
+  const common = { status, reason: null, reason_code: null };
   const updated = await db
     .updateTable('application_documents')
     .set(
       side === 'front'
-        ? { front_file: bytes, front_content_type: contentType, status, reason: null, reason_code: null, updated_at: sql`now()` }
-        : { back_file: bytes, back_content_type: contentType, status, reason: null, reason_code: null, updated_at: sql`now()` },
+        ? { front_sealed: sealed, front_file: null, front_content_type: contentType, ...common, updated_at: sql`now()` }
+        : { back_sealed: sealed, back_file: null, back_content_type: contentType, ...common, updated_at: sql`now()` },
     )
     .where('org_id', '=', orgId)
     .where('application_id', '=', applicationId)
@@ -353,6 +465,7 @@ export async function storeUpload(
 
 export async function getDocumentFile(
   db: Kysely<Database>,
+  ring: KeyRing,
   orgId: string,
   applicationId: string,
   documentId: string,
@@ -363,15 +476,16 @@ export async function getDocumentFile(
     .selectFrom('application_documents')
     .select(
       side === 'front'
-        ? ['front_file as bytes', 'front_content_type as contentType']
-        : ['back_file as bytes', 'back_content_type as contentType'],
+        ? ['id', 'front_sealed as sealed', 'front_file as clear', 'front_content_type as contentType']
+        : ['id', 'back_sealed as sealed', 'back_file as clear', 'back_content_type as contentType'],
     )
     .where('org_id', '=', orgId)
     .where('application_id', '=', applicationId)
     .where('id', '=', documentId)
     .executeTakeFirst();
-  if (!row || !row.bytes || !row.contentType) return null;
-  return { contentType: row.contentType, bytes: row.bytes };
+  if (!row || !row.contentType) return null;
+  const bytes = row.sealed ? openSealed(ring, row.sealed, CONTEXT.document(row.id, side)) : row.clear;
+  return bytes ? { contentType: row.contentType, bytes } : null;
 }
 
 /** Only while it is still Pending (no workflow got to evaluate it): removes an application the API could not start. */
@@ -403,6 +517,7 @@ export async function applicationStatus(
 
 // --- what the workflows' activities read and write ---------------------------------------
 
+/** `attributes` without the sealed fields (what the rules read of them, e.g. idTheftScore, is there). */
 export type LockedApplication = Pick<ApplicationRow, 'status' | 'decision_reason_code' | 'decided_by' | 'attributes' | 'type'>;
 
 /** The application row, locked for the caller's transaction. */
@@ -433,14 +548,20 @@ export async function shareApplicationStatus(
   )?.status;
 }
 
-export async function personsOfApplication(trx: Kysely<Database>, orgId: string, applicationId: string): Promise<PersonRow[]> {
-  return trx
+export async function personsOfApplication(
+  trx: Kysely<Database>,
+  ring: KeyRing,
+  orgId: string,
+  applicationId: string,
+): Promise<PersonRow[]> {
+  const rows = await trx
     .selectFrom('application_persons')
     .selectAll()
     .where('application_id', '=', applicationId)
     .where('org_id', '=', orgId)
     .orderBy('id')
     .execute();
+  return rows.map((p) => openPerson(ring, p));
 }
 
 /** Which of these identity keys are on another application of the org in one of `statuses`. */
@@ -448,9 +569,11 @@ export async function identityKeysOnOtherApplications(
   trx: Kysely<Database>,
   orgId: string,
   applicationId: string,
-  keys: string[],
+  candidates: ReadonlyArray<string | null>,
   openStatuses: readonly ApplicationStatus[],
-): Promise<Set<string>> {
+): Promise<Set<string | null>> {
+  // A redacted person has no identity key any more (null): nothing to look for.
+  const keys = candidates.filter((k): k is string => k !== null);
   if (!keys.length) return new Set();
   const rows = await trx
     .selectFrom('application_persons as p')
@@ -520,6 +643,14 @@ export interface ApplicationChange {
   decidedBy?: string | null;
 }
 
+/** The columns a change writes (undefined: left as stored). */
+const changedColumns = (change: ApplicationChange) => ({
+  ...(change.status !== undefined ? { status: change.status } : {}),
+  ...(change.reason !== undefined ? { decision_reason: change.reason } : {}),
+  ...(change.reasonCode !== undefined ? { decision_reason_code: change.reasonCode } : {}),
+  ...(change.decidedBy !== undefined ? { decided_by: change.decidedBy } : {}),
+});
+
 export async function updateApplication(
   trx: Kysely<Database>,
   orgId: string,
@@ -528,16 +659,28 @@ export async function updateApplication(
 ): Promise<void> {
   await trx
     .updateTable('applications')
-    .set({
-      updated_at: sql`now()`,
-      ...(change.status !== undefined ? { status: change.status } : {}),
-      ...(change.reason !== undefined ? { decision_reason: change.reason } : {}),
-      ...(change.reasonCode !== undefined ? { decision_reason_code: change.reasonCode } : {}),
-      ...(change.decidedBy !== undefined ? { decided_by: change.decidedBy } : {}),
-    })
+    .set({ updated_at: sql`now()`, ...changedColumns(change) })
     .where('id', '=', applicationId)
     .where('org_id', '=', orgId)
     .execute();
+}
+
+/** Applies the change only if the application still has status `from`; whether it did. */
+export async function updateApplicationFromStatus(
+  trx: Kysely<Database>,
+  orgId: string,
+  applicationId: string,
+  from: ApplicationStatus,
+  change: ApplicationChange,
+): Promise<boolean> {
+  const result = await trx
+    .updateTable('applications')
+    .set({ updated_at: sql`now()`, ...changedColumns(change) })
+    .where('id', '=', applicationId)
+    .where('org_id', '=', orgId)
+    .where('status', '=', from)
+    .executeTakeFirst();
+  return result.numUpdatedRows > 0n;
 }
 
 export async function updatePerson(
@@ -605,16 +748,26 @@ export async function settlePersonsAndDocuments(
 }
 
 /** A document and what verifying it needs of its person, locked for the caller's transaction. */
-export async function lockDocumentForVerification(trx: Kysely<Database>, orgId: string, applicationId: string, documentId: string) {
-  return trx
+export async function lockDocumentForVerification(
+  trx: Kysely<Database>,
+  ring: KeyRing,
+  orgId: string,
+  applicationId: string,
+  documentId: string,
+) {
+  const row = await trx
     .selectFrom('application_documents as d')
     .innerJoin('application_persons as p', 'p.id', 'd.person_id')
-    .select(['d.id', 'd.document_type', 'd.status', 'd.verification_job_id', 'p.us_person', 'p.full_name', 'p.date_of_birth'])
+    .select(['d.id', 'd.document_type', 'd.status', 'd.verification_job_id', 'p.id as person_id', 'p.us_person', 'p.full_name'])
+    .select(['p.date_of_birth as clear_date_of_birth', 'p.sensitive as person_sensitive'])
     .where('d.id', '=', documentId)
     .where('d.application_id', '=', applicationId)
     .where('d.org_id', '=', orgId)
     .forUpdate()
     .executeTakeFirst();
+  if (!row) return undefined;
+  const { clear_date_of_birth, person_sensitive, ...doc } = row;
+  return { ...doc, date_of_birth: dateOfBirthOf(ring, row.person_id, person_sensitive, clear_date_of_birth) };
 }
 
 export async function recordDocumentVerification(
@@ -645,4 +798,333 @@ export async function documentStatusesOfPerson(trx: Kysely<Database>, orgId: str
     .where('org_id', '=', orgId)
     .execute();
   return rows.map((r) => r.status);
+}
+
+// --- erasure on request (Stripe's `redact`, ./redaction.ts) -----------------------------------
+
+export type RedactionOutcome = 'redacted' | 'already_redacted' | 'not_found';
+
+/** The application is still open: cancel it (its workflow) before redacting it. */
+export class ApplicationStillOpen extends Error {
+  override name = 'ApplicationStillOpen';
+}
+
+/** The dedupe key of an application's one `application.redacted` event. */
+export const redactionEventKey = (applicationId: string) => `${applicationWorkflowId(applicationId)}:${EVENT.redacted}`;
+
+/**
+ * Erases the personal data of a final (Approved, Denied, Canceled) application, irreversibly, in
+ * one transaction: attributes' personal fields become "[redacted]" (or empty), the sealed SSNs,
+ * passport numbers and dates of birth are gone, tags erased; its persons' names, dates of birth
+ * and identity keys (so no later application is flagged as their duplicate); its documents'
+ * files and names; every verification job its documents used (images, fields read from the
+ * document, selfie hash); names quoted in reasons. Ids, status, decision, reason codes and
+ * timestamps stay. Records `application.redacted` with it. Throws ApplicationStillOpen for an
+ * open application (its workflow would go on with placeholders).
+ */
+export async function redactApplication(db: Kysely<Database>, orgId: string, applicationId: string): Promise<RedactionOutcome> {
+  if (!isDatabaseId(applicationId)) return 'not_found';
+  const redact = async (trx: Kysely<Database>): Promise<RedactionOutcome> => {
+    // The application first, then its persons and documents: the order recordTransition locks them in.
+    const app = await trx
+      .selectFrom('applications')
+      .select(['id', 'type', 'status', 'attributes', 'decision_reason', 'redacted_at'])
+      .where('org_id', '=', orgId)
+      .where('id', '=', applicationId)
+      .forUpdate()
+      .executeTakeFirst();
+    if (!app) return 'not_found';
+    if (app.redacted_at) return 'already_redacted';
+    if (!isTerminal(app.status)) throw new ApplicationStillOpen(`application ${applicationId} is ${app.status}: cancel it first`);
+    const persons = await trx
+      .selectFrom('application_persons')
+      .select(['id', 'full_name', 'reason'])
+      .where('org_id', '=', orgId)
+      .where('application_id', '=', applicationId)
+      .forUpdate()
+      .execute();
+    const documents = await trx
+      .selectFrom('application_documents')
+      .select(['id', 'reason', 'verification_job_id'])
+      .where('org_id', '=', orgId)
+      .where('application_id', '=', applicationId)
+      .forUpdate()
+      .execute();
+    const names = namesIn(
+      app.attributes,
+      persons.map((p) => p.full_name),
+    );
+    const { redacted_at: redactedAt } = await trx
+      .updateTable('applications')
+      .set({
+        attributes: JSON.stringify(redactAttributes(app.attributes)),
+        sensitive: null,
+        display_name: REDACTED,
+        email: null,
+        tags: '{}',
+        decision_reason: withoutNames(app.decision_reason, names),
+        // Both are the partner's request: the key may name the applicant, the hash confirms a guessed body.
+        idempotency_key: null,
+        request_hash: REDACTED,
+        redacted_at: sql<Date>`now()`,
+      })
+      .where('org_id', '=', orgId)
+      .where('id', '=', applicationId)
+      .returning('redacted_at')
+      .executeTakeFirstOrThrow();
+    for (const p of persons) {
+      await trx
+        .updateTable('application_persons')
+        .set({ full_name: REDACTED, date_of_birth: null, sensitive: null, identity_key: null, reason: withoutNames(p.reason, names) })
+        .where('org_id', '=', orgId)
+        .where('id', '=', p.id)
+        .execute();
+    }
+    for (const d of documents) {
+      await trx
+        .updateTable('application_documents')
+        .set({
+          name: REDACTED,
+          reason: withoutNames(d.reason, names),
+          front_file: null,
+          front_sealed: null,
+          back_file: null,
+          back_sealed: null,
+        })
+        .where('org_id', '=', orgId)
+        .where('id', '=', d.id)
+        .execute();
+    }
+    // Every job a document used: the one it records, and any that records the document.
+    const jobIds = new Set(documents.flatMap((d) => (d.verification_job_id ? [d.verification_job_id] : [])));
+    if (documents.length) {
+      const claimed = await trx
+        .selectFrom('verification_jobs')
+        .select('id')
+        .where('org_id', '=', orgId)
+        .where(
+          'used_by_document_id',
+          'in',
+          documents.map((d) => d.id),
+        )
+        .execute();
+      for (const j of claimed) jobIds.add(j.id);
+    }
+    for (const jobId of [...jobIds].sort()) await redactJobIn(trx, orgId, jobId);
+    await recordEventIn(trx, {
+      orgId,
+      type: EVENT.redacted,
+      attributes: { status: app.status, redactedAt: new Date(redactedAt!).toISOString() },
+      relationships: { application: { data: { type: app.type, id: applicationId } } },
+      dedupeKey: redactionEventKey(applicationId),
+    });
+    return 'redacted';
+  };
+  return db.isTransaction ? redact(db) : db.transaction().execute(redact);
+}
+
+/** When the application was redacted (null: it was not; undefined: no such application). */
+export async function applicationRedactedAt(db: Kysely<Database>, orgId: string, applicationId: string): Promise<Date | null | undefined> {
+  if (!isDatabaseId(applicationId)) return undefined;
+  const row = await db
+    .selectFrom('applications')
+    .select('redacted_at')
+    .where('org_id', '=', orgId)
+    .where('id', '=', applicationId)
+    .executeTakeFirst();
+  return row ? row.redacted_at : undefined;
+}
+
+// --- data at rest: rows from before migration 010, and a changed IDENTITY_INDEX_KEY -----------
+
+const BATCH = 100;
+
+/** Runs `batch` (one transaction each) until it handles fewer than BATCH rows; the total. */
+async function inBatches(db: Kysely<Database>, batch: (trx: Kysely<Database>) => Promise<number>): Promise<number> {
+  let total = 0;
+  for (;;) {
+    const n = await db.transaction().execute(batch);
+    total += n;
+    if (n < BATCH) return total;
+  }
+}
+
+/**
+ * Seals what rows written before migration 010 hold in the clear (sensitive attributes, persons'
+ * dates of birth, document files) and empties the clear columns; their identity keys and request
+ * hashes, unkeyed SHA-256 then, become HMACs. Rows another runner holds are left to it. Returns
+ * how many rows were changed.
+ */
+export async function sealLegacyApplicationData(db: Kysely<Database>, ring: KeyRing): Promise<number> {
+  const applications = await inBatches(db, async (trx) => {
+    const apps = await trx
+      .selectFrom('applications')
+      .select(['id', 'type', 'attributes'])
+      .where('sensitive', 'is', null)
+      .where('redacted_at', 'is', null) // erased on request: nothing left to seal
+      .orderBy('id')
+      .limit(BATCH)
+      .forUpdate()
+      .skipLocked()
+      .execute();
+    for (const a of apps) {
+      const { open, sensitive } = splitSensitive(a.attributes);
+      await trx
+        .updateTable('applications')
+        .set({
+          attributes: JSON.stringify(open),
+          sensitive: sealJson(ring, sensitive, CONTEXT.application(a.id)),
+          request_hash: requestHash(ring, { type: a.type, attributes: a.attributes }),
+        })
+        .where('id', '=', a.id)
+        .execute();
+      const persons = await trx
+        .selectFrom('application_persons')
+        .select(['id', 'role', 'position'])
+        .where('application_id', '=', a.id)
+        .execute();
+      for (const p of persons) {
+        const attrs = personAttributesAt(a.type, a.attributes, p.role, p.position);
+        if (attrs)
+          await trx
+            .updateTable('application_persons')
+            .set({ identity_key: identityKey(ring, attrs) })
+            .where('id', '=', p.id)
+            .execute();
+      }
+    }
+    return apps.length;
+  });
+  const persons = await inBatches(db, async (trx) => {
+    const rows = await trx
+      .selectFrom('application_persons')
+      .select(['id', 'date_of_birth'])
+      .where('sensitive', 'is', null)
+      .where('date_of_birth', 'is not', null) // (both empty: a redacted person)
+      .orderBy('id')
+      .limit(BATCH)
+      .forUpdate()
+      .skipLocked()
+      .execute();
+    for (const p of rows) {
+      await trx
+        .updateTable('application_persons')
+        .set({ sensitive: sealJson(ring, { dateOfBirth: p.date_of_birth }, CONTEXT.person(p.id)), date_of_birth: null })
+        .where('id', '=', p.id)
+        .execute();
+    }
+    return rows.length;
+  });
+  const documents = await inBatches(db, async (trx) => {
+    const rows = await trx
+      .selectFrom('application_documents')
+      .select(['id', 'front_file', 'back_file'])
+      .where((eb) => eb.or([eb('front_file', 'is not', null), eb('back_file', 'is not', null)]))
+      .orderBy('id')
+      .limit(BATCH)
+      .forUpdate()
+      .skipLocked()
+      .execute();
+    for (const d of rows) {
+      await trx
+        .updateTable('application_documents')
+        .set({
+          ...(d.front_file ? { front_sealed: seal(ring, d.front_file, CONTEXT.document(d.id, 'front')), front_file: null } : {}),
+          ...(d.back_file ? { back_sealed: seal(ring, d.back_file, CONTEXT.document(d.id, 'back')), back_file: null } : {}),
+        })
+        .where('id', '=', d.id)
+        .execute();
+    }
+    return rows.length;
+  });
+  return applications + persons + documents;
+}
+
+/**
+ * Recomputes every identity key and request hash under the ring's IDENTITY_INDEX_KEY (after it
+ * changed, duplicates are found again and idempotent replays match). Opens each application once.
+ * Returns how many rows changed.
+ */
+export async function reindexApplications(db: Kysely<Database>, ring: KeyRing): Promise<number> {
+  let changed = 0;
+  let after = '0';
+  for (;;) {
+    // No locks: what the keys are computed from (the submitted attributes) never changes.
+    const apps = await db.transaction().execute(async (trx) => {
+      const rows = await trx
+        .selectFrom('applications')
+        .selectAll()
+        .where(sql<boolean>`id > ${after}::bigint`)
+        .orderBy('id')
+        .limit(BATCH)
+        .execute();
+      // A redacted application's keys stay erased (its attributes are placeholders now).
+      for (const stored of rows.filter((r) => !r.redacted_at)) {
+        const a = openApplication(ring, stored);
+        const hash = requestHash(ring, { type: a.type, attributes: a.attributes });
+        if (hash !== a.request_hash) {
+          await trx.updateTable('applications').set({ request_hash: hash }).where('id', '=', a.id).execute();
+          changed += 1;
+        }
+        const persons = await trx
+          .selectFrom('application_persons')
+          .select(['id', 'role', 'position', 'identity_key'])
+          .where('application_id', '=', a.id)
+          .execute();
+        for (const p of persons) {
+          const attrs = personAttributesAt(a.type, a.attributes, p.role, p.position);
+          const key = attrs && identityKey(ring, attrs);
+          if (key && key !== p.identity_key) {
+            await trx.updateTable('application_persons').set({ identity_key: key }).where('id', '=', p.id).execute();
+            changed += 1;
+          }
+        }
+      }
+      return rows;
+    });
+    if (apps.length) after = apps[apps.length - 1].id;
+    if (apps.length < BATCH) return changed;
+  }
+}
+
+// --- retention (src/retention/activities.ts) -----------------------------------------------
+
+/** Erases up to `limit` documents' uploaded files last changed before `cutoff` (the statuses stay); how many. */
+export async function eraseDocumentFilesUploadedBefore(db: Kysely<Database>, orgId: string, cutoff: Date, limit: number): Promise<number> {
+  const result = await db
+    .updateTable('application_documents')
+    .set({ front_file: null, front_sealed: null, back_file: null, back_sealed: null })
+    .where('id', 'in', (eb) =>
+      eb
+        .selectFrom('application_documents')
+        .select('id')
+        .where('org_id', '=', orgId)
+        .where('updated_at', '<', cutoff as never)
+        .where((w) =>
+          w.or([
+            w('front_sealed', 'is not', null),
+            w('back_sealed', 'is not', null),
+            w('front_file', 'is not', null),
+            w('back_file', 'is not', null),
+          ]),
+        )
+        .limit(limit),
+    )
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows);
+}
+
+/** Up to `limit` applications of the org in a final status, not yet redacted, unchanged since `cutoff`. */
+export async function finalApplicationsUnchangedSince(db: Kysely<Database>, orgId: string, cutoff: Date, limit: number): Promise<string[]> {
+  const rows = await db
+    .selectFrom('applications')
+    .select('id')
+    .where('org_id', '=', orgId)
+    .where('status', 'in', ['Approved', 'Denied', 'Canceled'])
+    .where('redacted_at', 'is', null)
+    .where('updated_at', '<', cutoff as never)
+    .orderBy('id')
+    .limit(limit)
+    .execute();
+  return rows.map((r) => r.id);
 }

@@ -3,6 +3,8 @@ import type { ActivityDeps } from '../platform/deps';
 import { createApplicationActivities } from '../applications/activities';
 import { createEventActivities, createWebhookDeliveryActivities } from '../webhooks/activities';
 import { createVerificationActivities } from '../verification/job/activities';
+import { createOrgActivities } from '../orgs/activities';
+import { createRetentionActivities } from '../retention/activities';
 
 export function createActivities(deps: ActivityDeps) {
   return {
@@ -10,6 +12,8 @@ export function createActivities(deps: ActivityDeps) {
     ...createEventActivities(deps),
     ...createWebhookDeliveryActivities(deps),
     ...createVerificationActivities(deps),
+    ...createOrgActivities(deps),
+    ...createRetentionActivities(deps),
   };
 }
 

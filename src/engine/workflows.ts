@@ -4,3 +4,4 @@ export * from '../webhooks/workflows/webhookDelivery';
 export * from '../verification/job/workflow';
 export * from '../applications/workflows/application';
 export * from '../applications/workflows/person';
+export * from '../retention/workflow';

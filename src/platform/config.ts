@@ -3,6 +3,7 @@
 // models, the logger) read their section through the memoised accessors below.
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import { loadKeyRing, type KeyRing } from './crypto/keyRing';
 
 const duration = z.string().regex(/^\d+(ms|s|m|h|d)$/, 'a duration such as 500ms, 30s, 15m, 2h or 30d');
 const flag = (fallback: 'true' | 'false') =>
@@ -43,6 +44,41 @@ const EnvSchema = z
     TEMPORAL_TASK_QUEUE: z.string().default('onboarding'),
     TEMPORAL_DEV_PORT: z.coerce.number().int().default(7233),
     TEMPORAL_UI_PORT: z.coerce.number().int().default(8233),
+    // Reaching a cluster the engine did not start (src/platform/temporal/connectionOptions.ts): files
+    // in PEM; a client certificate and its key go together; an API key (Temporal Cloud) implies TLS.
+    TEMPORAL_TLS: z.preprocess(
+      (v) => (v === '' ? undefined : v),
+      z
+        .enum(['true', 'false'])
+        .transform((v) => v === 'true')
+        .optional(),
+    ),
+    TEMPORAL_TLS_CERT: z.preprocess((v) => (v === '' ? undefined : v), z.string().optional()),
+    TEMPORAL_TLS_KEY: z.preprocess((v) => (v === '' ? undefined : v), z.string().optional()),
+    TEMPORAL_TLS_CA: z.preprocess((v) => (v === '' ? undefined : v), z.string().optional()),
+    TEMPORAL_TLS_SERVER_NAME: z.preprocess((v) => (v === '' ? undefined : v), z.string().optional()),
+    TEMPORAL_API_KEY: z.preprocess((v) => (v === '' ? undefined : v), z.string().optional()),
+    // The Web UI's path to the codec endpoint, /codec/ui/<secret> (it cannot send an API key); `npm start` makes one per run for its UI.
+    TEMPORAL_UI_CODEC_SECRET: z.preprocess(
+      (v) => (v === '' ? undefined : v),
+      z
+        .string()
+        .regex(/^[A-Za-z0-9_-]{32,128}$/, 'TEMPORAL_UI_CODEC_SECRET must be 32-128 of A-Z a-z 0-9 _ - (say, openssl rand -hex 32)')
+        .optional(),
+    ),
+    // Web UI origins allowed to call the codec endpoint (/codec/decode); default: the dev UI on TEMPORAL_UI_PORT.
+    TEMPORAL_CODEC_CORS_ORIGINS: z.preprocess(
+      (v) => (v === '' ? undefined : v),
+      z
+        .string()
+        .optional()
+        .transform((v) =>
+          v
+            ?.split(',')
+            .map((o) => o.trim())
+            .filter(Boolean),
+        ),
+    ),
     // Empty counts as unset (docker compose passes `${BOOTSTRAP_API_TOKEN:-}` as "").
     BOOTSTRAP_API_TOKEN: z.preprocess(
       (v) => (v === '' ? undefined : v),
@@ -61,10 +97,24 @@ const EnvSchema = z
       .default('false')
       .transform((v) => v === 'true'),
     LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
+    // Bounded work per org (src/platform/http/rateLimit.ts, src/verification/job/routes.ts): over a bound, a 429 with Retry-After.
+    RATE_LIMIT_REQUESTS_PER_MINUTE: z.coerce.number().int().min(1).default(600),
+    VERIFICATION_JOBS_PER_MINUTE: z.coerce.number().int().min(1).default(60),
+    VERIFICATION_QUEUE_PER_ORG: z.coerce.number().int().min(1).default(20),
+    VERIFICATION_QUEUE_MAX: z.coerce.number().int().min(1).default(200),
+    NODE_ENV: z.string().optional(),
+    // The key ring (src/platform/crypto/keyRing.ts): generated under DATA_DIR when unset, outside production.
+    DATA_ENCRYPTION_KEYS: z.preprocess((v) => (v === '' ? undefined : v), z.string().optional()),
+    IDENTITY_INDEX_KEY: z.preprocess((v) => (v === '' ? undefined : v), z.string().optional()),
   })
   .extend(VerificationEnvSchema.shape);
 
-export type Config = z.infer<typeof EnvSchema> & { dataDir: string };
+export type Config = z.infer<typeof EnvSchema> & {
+  dataDir: string;
+  keyRing: KeyRing;
+  /** Where the key ring came from; `generated`: a development key was written under DATA_DIR just now. */
+  keyRingSource: { source: 'environment' | 'data-dir'; generated: boolean };
+};
 export type VerificationSettings = z.infer<typeof VerificationEnvSchema>;
 
 function parse<S extends z.ZodType>(schema: S, env: NodeJS.ProcessEnv): z.infer<S> {
@@ -76,9 +126,27 @@ function parse<S extends z.ZodType>(schema: S, env: NodeJS.ProcessEnv): z.infer<
   return parsed.data;
 }
 
+function temporalTlsProblem(p: z.infer<typeof EnvSchema>): string | null {
+  if (Boolean(p.TEMPORAL_TLS_CERT) !== Boolean(p.TEMPORAL_TLS_KEY))
+    return 'TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY go together (the client certificate and its private key)';
+  if (p.TEMPORAL_TLS === false && (p.TEMPORAL_TLS_CERT || p.TEMPORAL_TLS_CA || p.TEMPORAL_TLS_SERVER_NAME || p.TEMPORAL_API_KEY))
+    return 'TEMPORAL_TLS=false contradicts TEMPORAL_TLS_CERT / TEMPORAL_TLS_CA / TEMPORAL_TLS_SERVER_NAME / TEMPORAL_API_KEY';
+  return null;
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const parsed = parse(EnvSchema, env);
-  return { ...parsed, dataDir: resolve(parsed.DATA_DIR) };
+  const tlsProblem = temporalTlsProblem(parsed);
+  if (tlsProblem) throw new Error(`invalid environment:\n  ${tlsProblem}`);
+  const dataDir = resolve(parsed.DATA_DIR);
+  let keys: ReturnType<typeof loadKeyRing>;
+  try {
+    keys = loadKeyRing(parsed, dataDir);
+  } catch (err) {
+    throw new Error(`invalid environment:\n  ${(err as Error).message}`, { cause: err });
+  }
+  const { ring, source, generated } = keys;
+  return { ...parsed, dataDir, keyRing: ring, keyRingSource: { source, generated } };
 }
 
 let verification: VerificationSettings | undefined;

@@ -8,20 +8,28 @@ import {
   eventExists,
   eventsByIds,
   findEvent,
-  findWebhook,
+  findWebhookForDelivery,
   findWebhookInAnyOrg,
   insertAttempt,
   listEnabledWebhooks,
+  listWebhooksForDelivery,
   loggedAttempts,
   recordEventForDelivery,
   updateAttempt,
   type AttemptOutcome,
   type EventRow,
   type RecordEventInput,
-  type WebhookRow,
+  type DeliveryWebhook,
 } from './repository';
 import type { ActivityDeps } from '../platform/deps';
-import { assertDeliverable, WebhookDestinationRefused } from './destinationPolicy';
+import { WebhookDestinationRefused } from './destinationPolicy';
+import {
+  postWebhook,
+  WebhookDeliveryCanceled,
+  WebhookDeliveryTimeout,
+  WebhookHostUnresolved,
+  type HostResolver,
+} from './deliveryTransport';
 
 export interface DeliveryTarget {
   webhookId: string;
@@ -73,8 +81,9 @@ function cancellationSignal(): AbortSignal | undefined {
 
 /** Error text safe to store and show: no URL (it may carry credentials or query secrets), no token. */
 function describeError(err: unknown, secrets: string[]): string {
-  const e = err as { name?: string; message?: string; cause?: { code?: string; message?: string } };
-  let text = e?.cause?.code ? `${e.message ?? 'fetch failed'} (${e.cause.code})` : `${e?.name ?? 'Error'}: ${e?.message ?? String(err)}`;
+  const e = err as { name?: string; message?: string; code?: string };
+  // Network errors carry a code and say what failed ("connect ECONNREFUSED 127.0.0.1:8443").
+  let text = e?.code && e.message ? e.message : `${e?.name ?? 'Error'}: ${e?.message ?? String(err)}`;
   for (const s of secrets) if (s) text = text.split(s).join('[redacted]');
   return text.slice(0, 500);
 }
@@ -90,9 +99,13 @@ export function createEventActivities(deps: Pick<ActivityDeps, 'db'> & Partial<A
   };
 }
 
-export function createWebhookDeliveryActivities(deps: Pick<ActivityDeps, 'db' | 'config'> & Partial<ActivityDeps>) {
+export interface WebhookDeliveryDeps extends Pick<ActivityDeps, 'db' | 'config'> {
+  /** How webhook hosts are resolved (the system resolver unless a test injects one). */
+  resolveHost?: HostResolver;
+}
+
+export function createWebhookDeliveryActivities(deps: WebhookDeliveryDeps) {
   const { db, config } = deps;
-  const doFetch = deps.fetch ?? fetch;
 
   return {
     /** The org's enabled webhooks that subscribe to this event, and the HTTP timeout the workflow sizes its activity timeout on. */
@@ -113,7 +126,9 @@ export function createWebhookDeliveryActivities(deps: Pick<ActivityDeps, 'db' | 
      */
     async deliverWebhook(input: DeliverWebhookInput): Promise<DeliverWebhookResult> {
       const attempt = currentAttempt(input.attempt ?? 1);
-      const hook = input.orgId ? await findWebhook(db, input.orgId, input.webhookId) : await findWebhookInAnyOrg(db, input.webhookId);
+      const hook = input.orgId
+        ? await findWebhookForDelivery(db, config.keyRing, input.orgId, input.webhookId)
+        : await findWebhookInAnyOrg(db, config.keyRing, input.webhookId);
       if (!hook) return { outcome: 'skipped', reason: 'webhook not found' };
       if (hook.status !== 'Enabled') return { outcome: 'skipped', reason: 'webhook disabled' };
       const event = await findEvent(db, hook.org_id, input.eventId);
@@ -149,7 +164,7 @@ export function createWebhookDeliveryActivities(deps: Pick<ActivityDeps, 'db' | 
      */
     async deliverEvents(input: DeliverEventsInput): Promise<DeliverEventsResult> {
       if (input.eventIds.length === 0) return { delivered: 0, skipped: 0 };
-      const hooks = await listEnabledWebhooks(db, input.orgId);
+      const hooks = await listWebhooksForDelivery(db, config.keyRing, input.orgId);
       if (hooks.length === 0) return { delivered: 0, skipped: 0 };
       const events = await eventsByIds(db, input.orgId, input.eventIds);
       const logged = await loggedAttempts(db, input.orgId, input.eventIds);
@@ -197,56 +212,50 @@ export function createWebhookDeliveryActivities(deps: Pick<ActivityDeps, 'db' | 
    * first, so no retry, crash or concurrent run sends a second one. Redelivery on request sends
    * again whatever the mode.
    */
-  async function attemptDelivery(hook: WebhookRow, event: EventRow, attempt: number, onlyOnce = false): Promise<Attempt> {
+  async function attemptDelivery(hook: DeliveryWebhook, event: EventRow, attempt: number, onlyOnce = false): Promise<Attempt> {
     const claimed = onlyOnce ? await claimOnlyAttempt(db, hook.org_id, hook.id, event.id) : null;
     if (claimed === undefined) return { kind: 'skipped' };
     const record = async (row: AttemptOutcome) => {
       if (claimed) await updateAttempt(db, hook.org_id, claimed.id, row);
       else await insertAttempt(db, hook.org_id, { event_id: event.id, webhook_id: hook.id, attempt, ...row });
     };
-    if (!config.WEBHOOK_ALLOW_PRIVATE_NETWORKS) {
-      try {
-        // The lookup counts against the request's time budget (an unanswering resolver must not hold the activity).
-        let timer: NodeJS.Timeout | undefined;
-        await Promise.race([
-          assertDeliverable(hook.url),
-          new Promise((_, reject) => {
-            timer = setTimeout(() => reject(new Error(`no DNS answer within ${config.WEBHOOK_TIMEOUT_MS} ms`)), config.WEBHOOK_TIMEOUT_MS);
-          }),
-        ]).finally(() => clearTimeout(timer));
-      } catch (err) {
-        // Logged like any attempt; not retried (the address will not become public by waiting).
-        const refused = err instanceof WebhookDestinationRefused;
-        const reason = refused ? (err as Error).message : `cannot resolve the webhook's host: ${(err as Error).message}`;
-        await record({ status_code: null, error: reason, duration_ms: 0, delivered: false });
-        return refused ? { kind: 'refused', error: reason } : { kind: 'failed', error: reason, statusCode: null, unresolved: true };
-      }
-    }
     const body = JSON.stringify(webhookBody(eventResource(event)));
-    const timeout = AbortSignal.timeout(config.WEBHOOK_TIMEOUT_MS);
-    const cancel = cancellationSignal();
-    const signal = cancel ? AbortSignal.any([timeout, cancel]) : timeout;
-
     const started = performance.now();
     let statusCode: number | null = null;
     let error: string | null = null;
     try {
-      const res = await doFetch(hook.url, {
-        method: 'POST',
-        headers: {
-          'content-type': WEBHOOK_CONTENT_TYPES[hook.content_type],
-          [SIGNATURE_HEADER]: signBody(hook.token, body),
-          'user-agent': 'onboarding-engine-webhooks/1',
+      const res = await postWebhook(
+        {
+          url: hook.url,
+          headers: {
+            'content-type': WEBHOOK_CONTENT_TYPES[hook.content_type],
+            [SIGNATURE_HEADER]: signBody(hook.token, body),
+            'user-agent': 'onboarding-engine-webhooks/1',
+          },
+          body,
         },
-        body,
-        signal,
-        redirect: 'manual',
-      });
+        {
+          timeoutMs: config.WEBHOOK_TIMEOUT_MS,
+          allowPrivateNetworks: config.WEBHOOK_ALLOW_PRIVATE_NETWORKS,
+          signal: cancellationSignal(),
+          resolveHost: deps.resolveHost,
+        },
+      );
       statusCode = res.status;
-      await res.body?.cancel().catch(() => undefined);
       if (res.status < 200 || res.status > 299) error = `HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ''}`;
     } catch (err) {
-      error = timeout.aborted ? `no response within ${config.WEBHOOK_TIMEOUT_MS} ms` : describeError(err, [hook.url, hook.token]);
+      const durationMs = Math.round(performance.now() - started);
+      if (err instanceof WebhookDestinationRefused || err instanceof WebhookHostUnresolved) {
+        // Nothing was sent. A refusal is not retried (the address will not become public by waiting).
+        await record({ status_code: null, error: err.message, duration_ms: durationMs, delivered: false });
+        return err instanceof WebhookDestinationRefused
+          ? { kind: 'refused', error: err.message }
+          : { kind: 'failed', error: err.message, statusCode: null, unresolved: true };
+      }
+      error =
+        err instanceof WebhookDeliveryTimeout || err instanceof WebhookDeliveryCanceled
+          ? err.message
+          : describeError(err, [hook.url, hook.token]);
     }
     const durationMs = Math.round(performance.now() - started);
     await record({ status_code: statusCode, error, duration_ms: durationMs, delivered: error === null });

@@ -2,7 +2,8 @@
 // must not be able to make the worker probe the bank's internal network, cloud metadata
 // services or any address the IANA special-purpose registries say is not global.
 // Self-hosters who deliver inside their network set WEBHOOK_ALLOW_PRIVATE_NETWORKS=true.
-import { lookup } from 'node:dns/promises';
+// The check runs twice: on the URL when a webhook is saved, and on the resolved addresses
+// before each delivery, which then connects to exactly those (see ./deliveryTransport).
 import { isIP } from 'node:net';
 
 /** IPv4 ranges that are not globally reachable (IANA IPv4 Special-Purpose Address Registry). */
@@ -106,9 +107,7 @@ export function isObviouslyPrivate(url: string): boolean {
   return isIP(host) !== 0 && !isGlobalAddress(host);
 }
 
-/** Before each delivery: every address the host resolves to must be global. */
-export async function assertDeliverable(url: string): Promise<void> {
-  const host = hostOf(url);
-  const addresses = isIP(host) ? [host] : (await lookup(host, { all: true })).map((a) => a.address);
-  if (!addresses.every(isGlobalAddress)) throw new WebhookDestinationRefused(host);
+/** Before each delivery: every address the host resolved to must be global. */
+export function assertGlobalAddresses(host: string, addresses: ReadonlyArray<{ address: string }>): void {
+  if (!addresses.every((a) => isGlobalAddress(a.address))) throw new WebhookDestinationRefused(host);
 }

@@ -1,7 +1,8 @@
 // How stored events and webhooks look on the wire (Unit's shapes), shared by the API and the
 // delivery activity so a delivered event and GET /events/:id are the same resource.
 import type { Selectable } from 'kysely';
-import type { EventsTable, WebhookAttemptsTable, WebhooksTable } from '../../migrations/database';
+import type { EventsTable, WebhookAttemptsTable } from '../../migrations/database';
+import type { WebhookRow } from './repository';
 
 export interface EventResource {
   type: string;
@@ -32,7 +33,15 @@ export function webhookBody(event: EventResource): { data: EventResource[] } {
 
 export const WEBHOOK_CONTENT_TYPES = { Json: 'application/json', JsonAPI: 'application/vnd.api+json' } as const;
 
-export function webhookResource(row: Selectable<WebhooksTable>) {
+/** What a webhook's `token` shows except in the response to the request that set it. */
+export const MASKED_WEBHOOK_TOKEN = '********';
+
+/**
+ * `token`: given only in the response to the request that set it (the create, a PATCH with a new
+ * token); every other response shows MASKED_WEBHOOK_TOKEN. Unit's Webhook resource has the field;
+ * the engine stores the secret sealed and never shows it again.
+ */
+export function webhookResource(row: WebhookRow, token?: string) {
   return {
     type: 'webhook' as const,
     id: String(row.id),
@@ -45,8 +54,7 @@ export function webhookResource(row: Selectable<WebhooksTable>) {
       deliveryMode: row.delivery_mode,
       includeResources: row.include_resources,
       subscriptionType: row.subscription_type,
-      // Unit returns the secret in the resource (the SDK's Webhook type has it); it is never logged.
-      token: row.token,
+      token: token ?? MASKED_WEBHOOK_TOKEN,
     },
   };
 }

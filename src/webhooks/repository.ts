@@ -3,10 +3,18 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { Insertable, Kysely, Selectable, SelectQueryBuilder, Transaction, Updateable } from 'kysely';
 import type { Database, EventsTable, WebhookAttemptsTable, WebhooksTable } from '../../migrations/database';
+import type { KeyRing } from '../platform/crypto/keyRing';
+import { seal } from '../platform/crypto/envelope';
+import { openSealed, type SealedColumn } from '../platform/crypto/sealedColumns';
+import { reserveIds } from '../platform/database/sequences';
 
 type Db = Kysely<Database> | Transaction<Database>;
 export type EventRow = Selectable<EventsTable>;
-export type WebhookRow = Selectable<WebhooksTable>;
+type StoredWebhook = Selectable<WebhooksTable>;
+/** A webhook as the API shows it: without its signing token. */
+export type WebhookRow = Omit<StoredWebhook, 'token' | 'token_sealed'>;
+/** A webhook with its signing token opened: for delivering only. */
+export type DeliveryWebhook = WebhookRow & { token: string };
 export type AttemptRow = Selectable<WebhookAttemptsTable>;
 
 export interface Page {
@@ -118,7 +126,33 @@ export async function listEvents(db: Db, orgId: string, f: EventFilter, page: Pa
   return { rows, total: Number(total.n) };
 }
 
-// --- Webhooks ---
+// --- Webhooks: the signing token is sealed (src/platform/crypto/envelope.ts), opened only to sign a delivery. ---
+
+const tokenContext = (webhookId: unknown) => `webhooks.token:${String(webhookId)}`;
+
+/** The sealed columns of this capability, for key rotation (src/engine/storedData.ts). */
+export const SEALED_COLUMNS: readonly SealedColumn[] = [
+  { table: 'webhooks', column: 'token_sealed', key: ['id'], context: (r) => tokenContext(r.id) },
+];
+
+const WEBHOOK_COLUMNS = [
+  'id',
+  'org_id',
+  'label',
+  'url',
+  'content_type',
+  'delivery_mode',
+  'include_resources',
+  'subscription_type',
+  'status',
+  'created_at',
+] as const;
+
+/** The token of a row read with its sealed (or, before migration 010, clear) token column. */
+function withToken(ring: KeyRing, row: StoredWebhook): DeliveryWebhook {
+  const { token, token_sealed, ...rest } = row;
+  return { ...rest, token: token_sealed ? openSealed(ring, token_sealed, tokenContext(row.id)).toString('utf8') : (token ?? '') };
+}
 
 /** Narrows a webhooks query to the org's webhooks that receive application events (Unit's OnlyAuthorizationRequest ones receive none). */
 export function enabledWebhooks<O>(
@@ -138,38 +172,92 @@ export async function hasEnabledWebhooks(db: Kysely<Database> | Transaction<Data
 
 /** The webhooks an event of the org is delivered to, in id order. */
 export async function listEnabledWebhooks(db: Db, orgId: string): Promise<WebhookRow[]> {
-  return enabledWebhooks(db.selectFrom('webhooks').selectAll(), orgId).orderBy('id').execute();
+  return enabledWebhooks(db.selectFrom('webhooks').select(WEBHOOK_COLUMNS), orgId).orderBy('id').execute();
+}
+
+/** The same, with their signing tokens. */
+export async function listWebhooksForDelivery(db: Db, ring: KeyRing, orgId: string): Promise<DeliveryWebhook[]> {
+  const rows = await enabledWebhooks(db.selectFrom('webhooks').selectAll(), orgId).orderBy('id').execute();
+  return rows.map((r) => withToken(ring, r));
 }
 
 export async function findWebhook(db: Db, orgId: string, id: string): Promise<WebhookRow | undefined> {
-  return db.selectFrom('webhooks').selectAll().where('id', '=', id).where('org_id', '=', orgId).executeTakeFirst();
+  return db.selectFrom('webhooks').select(WEBHOOK_COLUMNS).where('id', '=', id).where('org_id', '=', orgId).executeTakeFirst();
+}
+
+/** The webhook with its signing token. */
+export async function findWebhookForDelivery(db: Db, ring: KeyRing, orgId: string, id: string): Promise<DeliveryWebhook | undefined> {
+  const row = await db.selectFrom('webhooks').selectAll().where('id', '=', id).where('org_id', '=', orgId).executeTakeFirst();
+  return row && withToken(ring, row);
 }
 
 /** Not scoped: only for a delivery request that carries no org id (histories from before it did, direct calls). */
-export async function findWebhookInAnyOrg(db: Db, id: string): Promise<WebhookRow | undefined> {
-  return db.selectFrom('webhooks').selectAll().where('id', '=', id).executeTakeFirst();
+export async function findWebhookInAnyOrg(db: Db, ring: KeyRing, id: string): Promise<DeliveryWebhook | undefined> {
+  const row = await db.selectFrom('webhooks').selectAll().where('id', '=', id).executeTakeFirst();
+  return row && withToken(ring, row);
 }
 
 export type NewWebhook = Pick<
   Insertable<WebhooksTable>,
-  'label' | 'url' | 'token' | 'content_type' | 'delivery_mode' | 'include_resources' | 'subscription_type'
->;
+  'label' | 'url' | 'content_type' | 'delivery_mode' | 'include_resources' | 'subscription_type'
+> & { token: string };
 export type WebhookChanges = Pick<
   Updateable<WebhooksTable>,
-  'label' | 'url' | 'token' | 'content_type' | 'include_resources' | 'subscription_type' | 'status'
->;
+  'label' | 'url' | 'content_type' | 'include_resources' | 'subscription_type' | 'status'
+> & { token?: string };
 
-export async function insertWebhook(db: Db, orgId: string, values: NewWebhook): Promise<WebhookRow> {
+/** Stores the webhook with its token sealed (under the id it gets, taken first). */
+export async function insertWebhook(db: Db, ring: KeyRing, orgId: string, values: NewWebhook): Promise<WebhookRow> {
+  const { token, ...settings } = values;
+  const [id] = await reserveIds(db, 'webhooks', 1);
   return db
     .insertInto('webhooks')
-    .values({ org_id: orgId, ...values })
-    .returningAll()
+    .values({ id, org_id: orgId, ...settings, token: null, token_sealed: seal(ring, Buffer.from(token, 'utf8'), tokenContext(id)) })
+    .returning(WEBHOOK_COLUMNS)
     .executeTakeFirstOrThrow();
 }
 
-/** Throws when the webhook is not the org's (callers load it first). */
-export async function updateWebhook(db: Db, orgId: string, id: string, changes: WebhookChanges): Promise<WebhookRow> {
-  return db.updateTable('webhooks').set(changes).where('id', '=', id).where('org_id', '=', orgId).returningAll().executeTakeFirstOrThrow();
+/** Throws when the webhook is not the org's (callers load it first). A new token is sealed. */
+export async function updateWebhook(db: Db, ring: KeyRing, orgId: string, id: string, changes: WebhookChanges): Promise<WebhookRow> {
+  const { token, ...settings } = changes;
+  return db
+    .updateTable('webhooks')
+    .set({
+      ...settings,
+      ...(token !== undefined ? { token: null, token_sealed: seal(ring, Buffer.from(token, 'utf8'), tokenContext(id)) } : {}),
+    })
+    .where('id', '=', id)
+    .where('org_id', '=', orgId)
+    .returning(WEBHOOK_COLUMNS)
+    .executeTakeFirstOrThrow();
+}
+
+/** Seals the tokens of webhooks stored before migration 010 and empties the clear column. Returns how many. */
+export async function sealLegacyWebhookTokens(db: Kysely<Database>, ring: KeyRing): Promise<number> {
+  let total = 0;
+  for (;;) {
+    const n = await db.transaction().execute(async (trx) => {
+      const rows = await trx
+        .selectFrom('webhooks')
+        .select(['id', 'token'])
+        .where('token', 'is not', null)
+        .orderBy('id')
+        .limit(100)
+        .forUpdate()
+        .skipLocked()
+        .execute();
+      for (const w of rows) {
+        await trx
+          .updateTable('webhooks')
+          .set({ token: null, token_sealed: seal(ring, Buffer.from(w.token!, 'utf8'), tokenContext(w.id)) })
+          .where('id', '=', w.id)
+          .execute();
+      }
+      return rows.length;
+    });
+    total += n;
+    if (n < 100) return total;
+  }
 }
 
 /** Ids are decimal strings (checked by the caller's schema); `since` and `until` are RFC 3339 timestamps. */
@@ -188,7 +276,7 @@ export async function listWebhooks(db: Db, orgId: string, f: WebhookFilter, page
   if (f.fromId) q = q.where('id', '>=', f.fromId);
   if (f.toId) q = q.where('id', '<=', f.toId);
   const [rows, total] = await Promise.all([
-    q.selectAll().orderBy('id', 'desc').limit(page.limit).offset(page.offset).execute(),
+    q.select(WEBHOOK_COLUMNS).orderBy('id', 'desc').limit(page.limit).offset(page.offset).execute(),
     q.select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow(),
   ]);
   return { rows, total: Number(total.n) };

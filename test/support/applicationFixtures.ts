@@ -119,10 +119,20 @@ export async function insertVerificationJob(engine: Pick<TestEngine, 'db'>, orgI
   return id;
 }
 
+/** Tiny files that are whole (uploads must decode as what they claim): a 16x16 JPEG, a 4x4 PNG, a one-page PDF. */
 export const files = {
-  jpeg: Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0x00, 0x10]), Buffer.from('JFIF test image bytes')]),
-  png: Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.from('png test bytes')]),
-  pdf: Buffer.from('%PDF-1.4\n% test document\n'),
+  jpeg: Buffer.from(
+    '/9j/2wBDABALDA4MChAODQ4SERATGCgaGBYWGDEjJR0oOjM9PDkzODdASFxOQERXRTc4UG1RV19iZ2hnPk1xeXBkeFxlZ2P/2wBDARESEhgVGC8aGi9jQjhCY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2P/wAARCAAQABADASIAAhEBAxEB/8QAFQABAQAAAAAAAAAAAAAAAAAAAQL/xAAkEAACAQMDBAMBAAAAAAAAAAABAgMEERIAITETIkFhUWORwf/EABQBAQAAAAAAAAAAAAAAAAAAAAD/xAAVEQEBAAAAAAAAAAAAAAAAAAAAcf/aAAwDAQACEQMRAD8AmIJC2FKkQKyCwpIOq2J4BZuw+LkefzTU2LsKgR5xSZY1cxkYBviJd1JuDtcAetVKrsoWfqBZ0IAq51gQkfWuzAbE8f3TT5OqilDsHQrhSU2AB9s/cCb8ji2hH//Z',
+    'base64',
+  ),
+  png: Buffer.from(
+    'iVBORw0KGgoAAAANSUhEUgAAAAQAAAAECAIAAAAmkwkpAAAACXBIWXMAAAPoAAAD6AG1e1JrAAAAPElEQVQI12PILChr6ajr7mopzatg6OhqbCmrrqtqr2jpYGisrG6p7qhvq6utL2bo6ZhUXlNe0Vw6qasfAGhKF/K89NEjAAAAAElFTkSuQmCC',
+    'base64',
+  ),
+  pdf: Buffer.from(
+    '%PDF-1.4\n1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n2 0 obj\n<< /Type /Pages /Kids [3 0 R] /Count 1 >>\nendobj\n' +
+      '3 0 obj\n<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 100] >>\nendobj\ntrailer\n<< /Root 1 0 R /Size 4 >>\n%%EOF\n',
+  ),
 };
 
 /** Polls GET /applications/:id until its status is `status` (or fails with the last one seen). */

@@ -4,15 +4,16 @@ import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { Unit } from '@unit-finance/unit-node-sdk';
 import { Client, Connection } from '@temporalio/client';
-import { NativeConnection, type Worker, type WorkerOptions } from '@temporalio/worker';
+import { NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import { inject } from 'vitest';
 import { createApp } from '../../src/engine/httpApi';
 import { boundClientTime } from '../../src/platform/http/jsonApi';
-import { createOrgWithToken } from '../../src/orgs/repository';
+import { createKey, createOrgWithKey } from '../../src/orgs/repository';
 import { loadConfig, type Config } from '../../src/platform/config';
 import { connectDatabase } from '../../src/platform/database/connection';
 import { installTemporalRuntime } from '../../src/platform/temporal/runtime';
-import { createWorker } from '../../src/engine/worker';
+import { dataConverter } from '../../src/platform/temporal/payloadCodec';
+import { createWorker, type EngineWorker } from '../../src/engine/worker';
 import { temporalTestServerPath } from '../../src/platform/temporal/devServer';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { SEARCH_ATTRIBUTES } from '../../src/platform/temporal/searchAttributes';
@@ -27,6 +28,8 @@ export interface TestEngine {
   db: ReturnType<typeof connectDatabase>;
   temporal: Client;
   config: Config;
+  /** The org's reviewer: a key with the review scope only (the org's first key has applications and admin). */
+  reviewer: { keyId: string; token: string };
   /** Another org on the same engine (tenant isolation). */
   newOrg(): Promise<{ orgId: string; token: string; unit: Unit }>;
   /** Calls the API with this org's token; returns status and parsed body. */
@@ -63,6 +66,8 @@ export async function startTestEngine(
     TEMPORAL_ADDRESS: inject('temporalAddress'),
     TEMPORAL_TASK_QUEUE: `test-${randomUUID()}`,
     WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true',
+    DATA_ENCRYPTION_KEYS: inject('dataEncryptionKeys'),
+    IDENTITY_INDEX_KEY: inject('identityIndexKey'),
     ...env,
   });
   const db = connectDatabase(config.DATABASE_URL!, 4);
@@ -73,6 +78,7 @@ export async function startTestEngine(
   if (opts.timeSkipping) {
     testEnv = await TestWorkflowEnvironment.createTimeSkipping({
       server: { executable: { type: 'existing-path', path: temporalTestServerPath() } },
+      client: { dataConverter: dataConverter(config) },
     });
     connection = testEnv.connection as unknown as Connection;
     temporal = testEnv.client as unknown as Client;
@@ -91,11 +97,12 @@ export async function startTestEngine(
       });
   } else {
     connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS! });
-    temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
+    temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE, dataConverter: dataConverter(config) });
     nativeConnection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS! });
   }
 
-  let worker: Worker | null = null;
+  // The engine's workers: its task queue and the verification task queue.
+  let worker: EngineWorker | null = null;
   let running: Promise<void> | null = null;
   const startWorker = async () => {
     worker = await createWorker({
@@ -120,7 +127,10 @@ export async function startTestEngine(
   const server = boundClientTime(createApp({ db, temporal, config }).listen(0, '127.0.0.1'));
   await new Promise((r) => server.once('listening', r));
   const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const { orgId, token } = await createOrgWithToken(db, `test org ${randomUUID()}`);
+  const first = await createOrgWithKey(db, `test org ${randomUUID()}`);
+  const { orgId } = first.org;
+  const { token } = first.key;
+  const reviewerKey = await createKey(db, orgId, { name: 'ops reviewer', scopes: ['review'] });
 
   const api: TestEngine['api'] = async (method, path, body, headers = {}) => {
     const res = await fetch(baseUrl + path, {
@@ -161,9 +171,10 @@ export async function startTestEngine(
     stopWorker,
     testEnv,
     unit: new Unit(token, baseUrl),
+    reviewer: { keyId: reviewerKey.keyId, token: reviewerKey.token },
     async newOrg() {
-      const o = await createOrgWithToken(db, `other org ${randomUUID()}`);
-      return { ...o, unit: new Unit(o.token, baseUrl) };
+      const o = await createOrgWithKey(db, `other org ${randomUUID()}`);
+      return { orgId: o.org.orgId, token: o.key.token, unit: new Unit(o.key.token, baseUrl) };
     },
     async stop() {
       server.closeAllConnections?.();

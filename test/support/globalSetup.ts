@@ -11,12 +11,16 @@ import { startEmbeddedPostgres } from '../../src/platform/database/embeddedPostg
 import { migrate } from '../../src/platform/database/migrate';
 import { freePort, startDevServer } from '../../src/platform/temporal/devServer';
 import { WORKFLOWS_PATH } from '../../src/engine/worker';
+import { newKeyMaterial } from '../../src/platform/crypto/keyRing';
 
 declare module 'vitest' {
   export interface ProvidedContext {
     temporalAddress: string;
     databaseUrl: string;
     workflowBundlePath: string;
+    /** One key ring for the run (every test engine shares the database). */
+    dataEncryptionKeys: string;
+    identityIndexKey: string;
   }
 }
 
@@ -65,6 +69,8 @@ export default async function setup(project: TestProject) {
   project.provide('temporalAddress', temporalAddress);
   project.provide('databaseUrl', databaseUrl);
   project.provide('workflowBundlePath', workflowBundlePath);
+  project.provide('dataEncryptionKeys', `test1:${newKeyMaterial()}`);
+  project.provide('identityIndexKey', newKeyMaterial());
 
   return async () => {
     for (const stop of stops.reverse()) await stop().catch(() => undefined);

@@ -17,7 +17,7 @@ export function dataFile(rel: string): Buffer {
   return b;
 }
 
-const lfw = (name: string, n: number) => `faces/lfw/${name}/${name}_${String(n).padStart(4, '0')}.jpg`;
+export const lfw = (name: string, n: number) => `faces/lfw/${name}/${name}_${String(n).padStart(4, '0')}.jpg`;
 
 /**
  * Genuine pairs (two different photos of one person, each with a single face; standard LFW
@@ -127,9 +127,18 @@ export function pngBomb(width = 30_000, height = 30_000): Buffer {
   ]);
 }
 
-/** Multipart body for POST /verification-jobs. */
-export function jobForm(files: Record<string, Buffer | Buffer[]>, fields: Record<string, string> = {}): FormData {
+/** The end user's consent as a capture page relays it (every job carries one): JSON attributes.consent. */
+export const consent = () => ({ textVersion: 'test-notice-2026-12', acceptedAt: new Date().toISOString() });
+/** The same as multipart text fields. */
+export const consentFields = (): Record<string, string> => ({
+  consentTextVersion: 'test-notice-2026-12',
+  consentAcceptedAt: new Date().toISOString(),
+});
+
+/** Multipart body for POST /verification-jobs; with the user's consent unless `withConsent` is false. */
+export function jobForm(files: Record<string, Buffer | Buffer[]>, fields: Record<string, string> = {}, withConsent = true): FormData {
   const form = new FormData();
+  if (withConsent) for (const [k, v] of Object.entries(consentFields())) if (!(k in fields)) form.append(k, v);
   for (const [name, value] of Object.entries(files)) {
     for (const [i, b] of (Array.isArray(value) ? value : [value]).entries()) {
       form.append(name, new Blob([new Uint8Array(b)], { type: 'image/jpeg' }), `${name}-${i}.jpg`);

@@ -1,6 +1,6 @@
 // /applications: create (starts the application workflow), get, list, cancel and review.
 import type { UpdateDefinition } from '@temporalio/common';
-import { Router } from 'express';
+import { Router, type Request } from 'express';
 import {
   applicationStatus,
   deletePendingApplication,
@@ -13,15 +13,19 @@ import {
 } from '../repository';
 import { newApplication } from './newApplication';
 import { answeredInHttp } from './workflowRequests';
+import { refusedAsRedacted } from './redaction';
 import { applicationDocument, serializeApplication } from './serialize';
 import { executeApplicationUpdate, startApplicationWorkflow, WorkflowStartUnknown } from '../workflowClient';
 import type { EngineDeps } from '../../platform/deps';
 import { log } from '../../platform/log';
+import { reviewDuties } from '../../orgs/repository';
+import { reviewRefusal } from '../../orgs/reviewDuties';
+import { issueReviewerCredential } from '../../orgs/reviewerCredential';
 import { APPLICATION_TYPES } from '../domain';
 import { allows, refusalOf, type TransitionName } from '../rules/applicationStateMachine';
 import { cancelUpdate, reviewUpdate, type UpdateOutcome } from '../messages';
 import { ApiError, conflict, notFound, parseOr400, ValidationError } from '../../platform/http/errors';
-import { pageParams, route, sendDocument } from '../../platform/http/jsonApi';
+import { pageParams, route, sendDocument, unstorableText } from '../../platform/http/jsonApi';
 import {
   CancelApplicationRequest,
   CreateApplicationRequest,
@@ -43,13 +47,13 @@ async function afterEvaluation(deps: EngineDeps, orgId: string, id: string, maxM
     if (status !== 'Pending') break;
     await sleep(wait);
   }
-  const agg = await getAggregate(deps.db, orgId, id);
+  const agg = await getAggregate(deps.db, deps.config.keyRing, orgId, id);
   if (!agg) throw notFound('application', id);
   return agg;
 }
 
 async function mustGet(deps: EngineDeps, orgId: string, id: string): Promise<ApplicationAggregate> {
-  const agg = await getAggregate(deps.db, orgId, id);
+  const agg = await getAggregate(deps.db, deps.config.keyRing, orgId, id);
   if (!agg) throw notFound('application', id);
   return agg;
 }
@@ -88,7 +92,10 @@ export function applicationRoutes(deps: EngineDeps): Router {
         ]);
       }
       const body = parseBody(CreateApplicationRequest, req.body);
-      const inserted = await insertApplication(deps.db, req.orgId, newApplication(body.data));
+      const inserted = await insertApplication(deps.db, deps.config.keyRing, req.orgId, {
+        ...newApplication(body.data, deps.config.keyRing),
+        submittedByKeyId: req.apiKey.keyId,
+      });
       if (inserted.kind === 'conflict') {
         throw conflict(
           `idempotencyKey ${JSON.stringify(body.data.attributes.idempotencyKey)} was already used for application ${inserted.application.id} with a different request`,
@@ -148,8 +155,15 @@ export function applicationRoutes(deps: EngineDeps): Router {
             source: { parameter: 'filter[tags]' },
           });
         }
+        // JSON escapes reach what %00 cannot: a NUL or half a surrogate pair, which jsonb refuses (a 500).
+        const bad = unstorableText(tags);
+        if (bad)
+          throw new ApiError(400, 'Bad Request', `filter[tags] must not contain ${bad}`, {
+            code: 'invalid_parameter',
+            source: { parameter: 'filter[tags]' },
+          });
       }
-      const { rows, total } = await listApplications(deps.db, req.orgId, {
+      const { rows, total } = await listApplications(deps.db, deps.config.keyRing, req.orgId, {
         statuses,
         email: q.filter?.email,
         query: q.filter?.query,
@@ -190,13 +204,15 @@ export function applicationRoutes(deps: EngineDeps): Router {
   const decide = <Args extends [unknown]>(
     transition: TransitionName,
     update: UpdateDefinition<UpdateOutcome, Args>,
-    argsOf: (body: unknown) => Args,
+    argsOf: (body: unknown, req: Request, applicationId: string) => Promise<Args> | Args,
   ) =>
     route(async (req, res) => {
-      const id = String(req.params.applicationId);
       requireDocument(req.body);
-      const args = argsOf(req.body);
-      const agg = await mustGet(deps, req.orgId, id);
+      const agg = await mustGet(deps, req.orgId, String(req.params.applicationId));
+      // The stored id, not the path's (which may say 007 for 7): the workflow id and the reviewer's credential are made from it.
+      const id = String(agg.application.id);
+      if (agg.application.redacted_at) throw refusedAsRedacted(id);
+      const args = await argsOf(req.body, req, id);
       if (!allows(transition, agg.application.status)) throw conflict(refusalOf(transition, agg.application.status), 'invalid_state');
       const out = await answeredInHttp(executeApplicationUpdate(deps, id, update, args));
       if (!out.ok) throw conflict(out.error ?? `application ${id} is ${out.status}`, 'invalid_state');
@@ -209,7 +225,20 @@ export function applicationRoutes(deps: EngineDeps): Router {
   );
   router.post(
     '/applications/:applicationId/review',
-    decide('reviewed', reviewUpdate, (body) => [parseBody(ReviewApplicationRequest, body).data.attributes]),
+    decide('reviewed', reviewUpdate, async (body, req, applicationId) => {
+      const { decision, reason } = parseBody(ReviewApplicationRequest, body).data.attributes;
+      // The reviewer is the key; the workflow checks the credential again before it records the decision.
+      const duties = await reviewDuties(deps.db, req.orgId, applicationId);
+      const refusal = duties && reviewRefusal(req.apiKey, duties);
+      if (refusal) throw new ApiError(403, 'Forbidden', refusal, { code: 'review_not_allowed' });
+      const credential = issueReviewerCredential(deps.config.keyRing, {
+        orgId: req.orgId,
+        applicationId,
+        decision,
+        keyId: req.apiKey.keyId,
+      });
+      return [{ decision, reason, reviewer: req.apiKey.keyId, credential }];
+    }),
   );
 
   return router;

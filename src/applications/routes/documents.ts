@@ -8,6 +8,7 @@ import { route, sendDocument } from '../../platform/http/jsonApi';
 import { personWorkflowId, type DocumentType } from '../domain';
 import { documentUploadedSignal, verifyDocumentUpdate } from '../messages';
 import {
+  applicationRedactedAt,
   getAggregate,
   getDocument,
   getDocumentFile,
@@ -21,9 +22,11 @@ import { canVerify, jobFacts, type VerifyRefusal } from '../rules/verification';
 import { executePersonUpdate } from '../workflowClient';
 import { parseBody } from '../schemas/applications';
 import { UPLOAD_TYPES, VerifyDocumentRequest } from '../schemas/documents';
-import { FILE_TYPES, sniffFileType } from '../../platform/http/fileSignature';
+import { FILE_TYPES, isFileType } from '../../platform/http/fileSignature';
+import { checkFileContent, checkFileSignature } from '../../platform/http/uploadContent';
 import { serializeDocument } from './serialize';
 import { answeredInHttp } from './workflowRequests';
+import { refusedAsRedacted } from './redaction';
 
 const isUploadType = (ct: string): ct is (typeof UPLOAD_TYPES)[number] => (UPLOAD_TYPES as readonly string[]).includes(ct);
 const unsupported = (detail: string, code = 'unsupported_media_type') => new ApiError(415, 'Unsupported Media Type', detail, { code });
@@ -50,7 +53,7 @@ export function documentRoutes(deps: EngineDeps): Router {
   router.get(
     '/applications/:applicationId/documents',
     route(async (req, res) => {
-      const agg = await getAggregate(deps.db, req.orgId, String(req.params.applicationId));
+      const agg = await getAggregate(deps.db, deps.config.keyRing, req.orgId, String(req.params.applicationId));
       if (!agg) throw notFound('application', String(req.params.applicationId));
       const byId = new Map(agg.persons.map((p) => [p.id, p]));
       sendDocument(res, 200, { data: agg.documents.map((d) => serializeDocument(d, byId.get(String(d.person_id)))) });
@@ -74,13 +77,11 @@ export function documentRoutes(deps: EngineDeps): Router {
           { status: '400', title: 'Bad Request', detail: 'the request body must be the file', code: 'empty_file' },
         ]);
       }
-      if (!isUploadType(ct) || sniffFileType(bytes, [ct]) !== ct)
-        throw unsupported(
-          `the file content is not ${isUploadType(ct) ? FILE_TYPES[ct].label : ct} as Content-Type ${ct} says`,
-          'content_mismatch',
-        );
-      const agg = await getAggregate(deps.db, req.orgId, applicationId);
+      if (!isUploadType(ct)) throw unsupported(`Content-Type must be one of ${UPLOAD_TYPES.join(', ')} (got ${ct || 'none'})`);
+      checkFileSignature(bytes, ct);
+      const agg = await getAggregate(deps.db, deps.config.keyRing, req.orgId, applicationId);
       if (!agg) throw notFound('application', applicationId);
+      if (agg.application.redacted_at) throw refusedAsRedacted(applicationId);
       const doc = agg.documents.find((d) => d.id === documentId);
       if (!doc) throw notFound('document', documentId);
       if (!UPLOADABLE.includes(doc.document_type as DocumentType)) {
@@ -101,12 +102,15 @@ export function documentRoutes(deps: EngineDeps): Router {
         );
       if (!UPLOAD_OPEN_STATUSES.includes(doc.status))
         throw conflict(`document ${documentId} is ${doc.status} and accepts no more files`, 'invalid_state');
-      const stored = await storeUpload(deps.db, req.orgId, applicationId, documentId, side, ct, bytes);
+      // Decoded last, once the upload is otherwise acceptable: a full decode is the costly check.
+      await checkFileContent(bytes, ct);
+      const stored = await storeUpload(deps.db, deps.config.keyRing, req.orgId, applicationId, documentId, side, ct, bytes);
       if (!stored) throw conflict(`document ${documentId} accepts no more files`, 'invalid_state');
       try {
         // The person the document belongs to takes it.
         await deps.temporal.workflow
-          .getHandle(personWorkflowId(applicationId, String(doc.person_id)))
+          // The stored id, not the path's (which may say 001 for 1): workflow ids are made from it.
+          .getHandle(personWorkflowId(String(agg.application.id), String(doc.person_id)))
           .signal(documentUploadedSignal, { documentId, status: stored.status });
       } catch (err) {
         // The application closed between the check and the signal (deadline, cancel, denial).
@@ -129,16 +133,22 @@ export function documentRoutes(deps: EngineDeps): Router {
       const { applicationId, documentId } = ids(req);
       const doc = await getDocument(deps.db, req.orgId, applicationId, documentId);
       if (!doc) throw notFound('document', documentId);
-      const file = await getDocumentFile(deps.db, req.orgId, applicationId, documentId, side);
+      const file = await getDocumentFile(deps.db, deps.config.keyRing, req.orgId, applicationId, documentId, side);
+      if (!file && (await applicationRedactedAt(deps.db, req.orgId, applicationId)))
+        throw new ApiError(410, 'Gone', `the files of document ${documentId} were erased when application ${applicationId} was redacted`, {
+          code: 'redacted',
+        });
       if (!file)
         throw new ApiError(404, 'Not Found', `no ${side === 'back' ? 'back side' : 'file'} was uploaded for document ${documentId}`, {
           code: 'not_found',
         });
+      // Always a download under a name made here, never shown inline: a reviewer's browser must
+      // neither render it as a page, nor guess another type (HTML in a "JPEG"), nor keep a copy.
+      const extension = isFileType(file.contentType) ? FILE_TYPES[file.contentType].extension : 'bin';
       res
         .status(200)
-        .type(file.contentType)
-        .setHeader('content-disposition', `attachment; filename="document-${documentId}${side === 'back' ? '-back' : ''}"`)
-        // A reviewer's browser must neither guess another type (HTML in a "JPEG") nor keep a copy.
+        .type(isFileType(file.contentType) ? file.contentType : 'application/octet-stream')
+        .setHeader('content-disposition', `attachment; filename="document-${doc.id}${side === 'back' ? '-back' : ''}.${extension}"`)
         .setHeader('x-content-type-options', 'nosniff')
         .setHeader('cache-control', 'no-store');
       res.send(file.bytes);
@@ -160,21 +170,34 @@ export function documentRoutes(deps: EngineDeps): Router {
           },
         ]);
       const { jobId } = parseBody(VerifyDocumentRequest, req.body).data.attributes;
-      const found = await getDocumentInContext(deps.db, req.orgId, applicationId, documentId);
+      const found = await getDocumentInContext(deps.db, deps.config.keyRing, req.orgId, applicationId, documentId);
       if (!found) throw notFound('application', applicationId);
       if (!found.document) throw notFound('document', documentId);
+      if (found.applicationRedacted) throw refusedAsRedacted(applicationId);
       const { document: doc, person } = found;
+      const job = await getJob(deps.db, deps.config.keyRing, req.orgId, jobId);
+      if (job?.redacted_at)
+        throw conflict(`verification job ${jobId} was redacted and can no longer verify a document; start a new job`, 'redacted');
       const allowed = canVerify({
         documentId,
         jobId,
         applicationStatus: found.applicationStatus,
-        job: jobFacts(await getJob(deps.db, req.orgId, jobId)),
+        job: jobFacts(job),
         document: { documentType: doc.document_type, status: doc.status },
       });
       if (!allowed.ok) throw verifyRefused(allowed.refusal, allowed.message);
-      const updateId = `verify-${documentId}-${jobId}`;
+      // The stored ids, not the path's (which may say 004 for 4): the person's workflow id and the document it knows.
+      const [storedApplicationId, storedDocumentId] = [String(doc.application_id), String(doc.id)];
+      const updateId = `verify-${storedDocumentId}-${jobId}`;
       const out = await answeredInHttp(
-        executePersonUpdate(deps, applicationId, person.id, verifyDocumentUpdate, [{ documentId, jobId }], updateId),
+        executePersonUpdate(
+          deps,
+          storedApplicationId,
+          person.id,
+          verifyDocumentUpdate,
+          [{ documentId: storedDocumentId, jobId }],
+          updateId,
+        ),
       );
       if (!out.ok) throw verifyRefused(out.error, out.message);
       const fresh = await getDocument(deps.db, req.orgId, applicationId, documentId);

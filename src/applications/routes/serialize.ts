@@ -1,6 +1,6 @@
 // JSON:API resources in the shapes Unit's SDK types declare (Application, ApplicationDocument).
 // SSNs and passport numbers are never returned in full: only masked.
-import type { ApplicationRow, DocumentRow, PersonRow } from '../repository';
+import type { ApplicationRow, DocumentRow, ListedPerson, PersonRow } from '../repository';
 
 const iso = (d: unknown) => (d instanceof Date ? d : new Date(String(d))).toISOString();
 const mask = (v: unknown, keep = 4) =>
@@ -35,11 +35,11 @@ function masked(value: unknown, depth = 0): unknown {
 }
 
 /** Person attributes as returned: identification masked, status from the person row. */
-function personOut(attrs: Record<string, unknown>, person: PersonRow | undefined) {
+function personOut(attrs: Record<string, unknown>, person: ListedPerson | undefined) {
   return { ...(masked(attrs) as Record<string, unknown>), ...(person ? { status: person.status } : {}) };
 }
 
-export function serializeApplication(app: ApplicationRow, persons: PersonRow[], documentIds: string[]) {
+export function serializeApplication(app: ApplicationRow, persons: ListedPerson[], documentIds: string[]) {
   const stored = app.attributes as Record<string, unknown>;
   const { idempotencyKey: _k, deviceFingerprints: _d, tags: _t, ...attrs } = stored;
   const find = (role: string, position: number) => persons.find((p) => p.role === role && p.position === position);
@@ -69,6 +69,8 @@ export function serializeApplication(app: ApplicationRow, persons: PersonRow[], 
       ...(app.decision_reason ? { decisionReason: app.decision_reason } : {}),
       ...(app.decision_reason_code ? { decisionReasonCode: app.decision_reason_code } : {}),
       ...(app.decided_by ? { decisionUserId: app.decided_by } : {}),
+      // Erased on request (../redaction.ts): the personal fields above read "[redacted]".
+      ...(app.redacted_at ? { redaction: { status: 'redacted' as const, redactedAt: iso(app.redacted_at) } } : {}),
     },
     relationships: {
       org: { data: { type: 'org', id: String(app.org_id) } },
@@ -86,7 +88,8 @@ export function serializeDocument(doc: DocumentRow, person: Pick<PersonRow, 'rol
       status: doc.status,
       description: doc.description,
       name: doc.name,
-      ...(person && doc.document_type !== 'SelfieVerification' ? { dateOfBirth: person.date_of_birth } : {}),
+      // (a redacted person has no date of birth any more)
+      ...(person?.date_of_birth && doc.document_type !== 'SelfieVerification' ? { dateOfBirth: person.date_of_birth } : {}),
       ...(doc.reason ? { reason: doc.reason } : {}),
       ...(doc.reason_code ? { reasonCode: doc.reason_code } : {}),
       ...(person ? { personRole: person.role, personPosition: person.position } : {}),

@@ -293,7 +293,8 @@ export const ReviewApplicationRequest = z
       .object({
         type: z.literal('applicationReview'),
         attributes: z
-          .object({ decision: z.enum(['Approved', 'Denied']), reason: nonEmpty.max(1000), reviewer: nonEmpty.max(255) })
+          // No `reviewer`: who reviews is the API key (review scope), never a name in the body.
+          .object({ decision: z.enum(['Approved', 'Denied']), reason: nonEmpty.max(1000) })
           .strict(),
       })
       .strict(),
@@ -353,6 +354,10 @@ export const ApplicationResource = z.object({
       decisionReason: z.string().optional(),
       decisionReasonCode: z.string().optional(),
       decisionUserId: z.string().optional(),
+      redaction: z
+        .object({ status: z.literal('redacted'), redactedAt: z.string() })
+        .optional()
+        .describe("Present once the applicant's personal data was erased (POST /applications/{applicationId}/redact)."),
     })
     .catchall(z.unknown()),
   relationships: z.object({ org: Relationship, documents: RelationshipArray }).catchall(z.unknown()),

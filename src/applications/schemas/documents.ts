@@ -19,7 +19,7 @@ export const VerifyDocumentRequest = z
   .strict();
 export type VerifyDocumentRequest = z.infer<typeof VerifyDocumentRequest>;
 
-/** Content types accepted for document uploads; the bytes must be what the type says (platform/http/fileSignature). */
+/** Content types accepted for document uploads; the whole file must be what the type says (platform/http/uploadContent). */
 export const UPLOAD_TYPES = ['image/jpeg', 'image/png', 'application/pdf'] as const satisfies readonly FileType[];
 
 export const DocumentParams = z.object({ applicationId: z.string().regex(DATABASE_ID), documentId: z.string().regex(DATABASE_ID) });
@@ -39,10 +39,23 @@ const uploadResponses = {
     description: 'The document (ReceivedFront / ReceivedBack while a side is missing, PendingReview when complete)',
     ...json(z.object({ data: DocumentResource })),
   },
+  400: err(
+    'empty_file; invalid_file (an image that does not decode completely, a PDF without %%EOF or not well formed); active_content (a PDF with JavaScript, actions, embedded files, forms or media); encrypted_file (an encrypted PDF)',
+  ),
   404: err('no such application or document'),
   409: err('the document or application does not accept uploads now'),
-  413: err('larger than MAX_UPLOAD_BYTES'),
-  415: err('not image/jpeg, image/png or application/pdf, or the content does not match the type'),
+  413: err('larger than MAX_UPLOAD_BYTES, or an image above 50 megapixels (image_too_large)'),
+  415: err('not image/jpeg, image/png or application/pdf, or the content is another format than the type says (content_mismatch)'),
+};
+/** Downloads are attachments under a generated name, never rendered, sniffed or cached. */
+const download = {
+  description: 'The file as uploaded',
+  headers: z.object({
+    'Content-Disposition': z.string().describe('attachment; filename="document-<id>[-back].<jpg|png|pdf>"'),
+    'X-Content-Type-Options': z.literal('nosniff'),
+    'Cache-Control': z.literal('no-store'),
+  }),
+  content: upload.content,
 };
 registry.registerPath({
   method: 'get',
@@ -74,7 +87,7 @@ registry.registerPath({
   tags,
   summary: 'Download the uploaded file (front side)',
   request: { params: DocumentParams },
-  responses: { 200: { description: 'The file as uploaded', content: upload.content }, 404: err('no such document or no file uploaded') },
+  responses: { 200: download, 404: err('no such document or no file uploaded') },
 });
 registry.registerPath({
   method: 'get',
@@ -82,7 +95,7 @@ registry.registerPath({
   tags,
   summary: 'Download the back side',
   request: { params: DocumentParams },
-  responses: { 200: { description: 'The file as uploaded', content: upload.content }, 404: err('no such document or no file uploaded') },
+  responses: { 200: download, 404: err('no such document or no file uploaded') },
 });
 registry.registerPath({
   method: 'post',

@@ -12,6 +12,7 @@ import {
   condition,
   getExternalWorkflowHandle,
   log,
+  patched,
   proxyLocalActivities,
   setHandler,
   startChild,
@@ -20,6 +21,7 @@ import {
 } from '@temporalio/workflow';
 import type { ApplicationActivities, RecordedChange } from '../activities';
 import type { createEventActivities } from '../../webhooks/activities';
+import type { OrgActivities } from '../../orgs/activities';
 import { EVENT, isTerminal, personWorkflowId, STATUS_EVENT, type ApplicationStatus } from '../domain';
 import {
   cancelUpdate,
@@ -53,7 +55,10 @@ import { personWorkflow } from './person';
 /** Retired: it chose the current protocol over protocol 1, which is gone. */
 export const APPLICATION_PROTOCOL_2_PATCH = 'application-protocol-2';
 
-const acts = proxyLocalActivities<ApplicationActivities & ReturnType<typeof createEventActivities>>({
+/** Reviews are checked (reviewerCredential.ts) before their decision is recorded; runs before it took reviews as sent. */
+export const REVIEW_AUTHORIZATION_PATCH = 'review-authorization';
+
+const acts = proxyLocalActivities<ApplicationActivities & ReturnType<typeof createEventActivities> & OrgActivities>({
   startToCloseTimeout: '30s',
   retry: { initialInterval: '200ms', maximumInterval: '30s' },
 });
@@ -129,6 +134,10 @@ export async function applicationWorkflow(input: ApplicationWorkflowInput): Prom
       validator: (request: ReviewRequest) => {
         if (!allows('reviewed', status)) throw new Error(refusalOf('reviewed', status));
         if (request?.decision !== 'Approved' && request?.decision !== 'Denied') throw new Error('decision must be Approved or Denied');
+        if (typeof request.reviewer !== 'string' || typeof request.credential !== 'string')
+          throw new Error(
+            'a review needs the reviewer credential the engine issues: send it with POST /applications/:id/review and a review key',
+          );
       },
     },
   );
@@ -276,7 +285,14 @@ export async function applicationWorkflow(input: ApplicationWorkflowInput): Prom
     const review = reviews.find((r) => r.result === null);
     if (review) {
       // Accepted by the validator, but the status may have moved before its turn came.
-      const { decision, reason, reviewer } = review.request;
+      const { decision, reason, reviewer, credential } = review.request;
+      if (patched(REVIEW_AUTHORIZATION_PATCH)) {
+        const authorized = await acts.authorizeReview({ orgId, applicationId, decision, reviewer, credential: credential ?? '' });
+        if (!authorized.ok) {
+          review.result = { ok: false, status, error: authorized.error };
+          continue;
+        }
+      }
       const refused = await apply({ type: 'reviewed', decision, reason, reviewer });
       review.result = refused
         ? { ok: false, status, error: refused }

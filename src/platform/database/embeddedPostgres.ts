@@ -1,12 +1,14 @@
 // With DATABASE_URL unset the engine runs PostgreSQL embedded (PGlite, persisted under
-// DATA_DIR) and serves it over the Postgres wire protocol so `pg` talks to it as to any server.
+// DATA_DIR) and serves it over the Postgres wire protocol so `pg` talks to it as to any server:
+// on loopback, to clients that prove the password kept under DATA_DIR (embeddedPassword.ts).
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { PGlite } from '@electric-sql/pglite';
-import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
+import { embeddedPassword } from './embeddedPassword';
+import { listenOnLoopback, type ProtocolQueue } from './embeddedPostgresWire';
 
 export interface EmbeddedPostgres {
   url: string;
@@ -26,13 +28,13 @@ interface Batch {
 const HELD_UNTIL_SYNC = new Set([0x50, 0x42, 0x44, 0x45, 0x43]);
 
 /**
- * PGlite is one session. pglite-socket's own queue runs each protocol message as its own
- * job, so with several pooled connections one query's Parse/Bind/Execute interleave with
- * another's (wrong rows, "portal does not exist"). This queue runs everything a connection
+ * PGlite is one session. Run each protocol message as its own job, and with several pooled
+ * connections one query's Parse/Bind/Execute interleave with another's (wrong rows, "portal
+ * does not exist"), as they do in pglite-socket's queue. This queue runs everything a connection
  * sends up to its Sync (or a simple Query) as one exclusive batch, and while a connection
  * holds an open transaction only that connection's batches run.
  */
-class ProtocolBatchQueue {
+class ProtocolBatchQueue implements ProtocolQueue {
   private held = new Map<number, Uint8Array[]>();
   private ready: Batch[] = [];
   private running = false;
@@ -111,23 +113,27 @@ class ProtocolBatchQueue {
   }
 }
 
-export async function startEmbeddedPostgres(dataDir: string | 'memory', port = 0): Promise<EmbeddedPostgres> {
+export interface EmbeddedPostgresOptions {
+  port?: number;
+  authenticationTimeoutMs?: number;
+}
+
+/** The one role clients log in as (PGlite's own superuser). */
+const USER = 'postgres';
+
+export async function startEmbeddedPostgres(dataDir: string | 'memory', options: EmbeddedPostgresOptions = {}): Promise<EmbeddedPostgres> {
   let location: string | undefined;
   if (dataDir !== 'memory') {
     location = join(dataDir, 'pglite');
     mkdirSync(location, { recursive: true });
   }
+  const password = embeddedPassword(dataDir);
   const db = await PGlite.create(location);
-  const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port, maxConnections: 100 } as ConstructorParameters<
-    typeof PGLiteSocketServer
-  >[0]);
-  (server as unknown as { queryQueue: ProtocolBatchQueue }).queryQueue = new ProtocolBatchQueue(db);
-  await server.start();
-  const actual = (server as unknown as { port: number }).port;
+  const listener = await listenOnLoopback({ ...options, queue: new ProtocolBatchQueue(db), user: USER, password });
   return {
-    url: `postgres://postgres:postgres@127.0.0.1:${actual}/postgres?sslmode=disable`,
+    url: `postgres://${USER}:${password}@127.0.0.1:${listener.port}/postgres?sslmode=disable`,
     async stop() {
-      await server.stop();
+      await listener.close();
       await db.close();
     },
   };

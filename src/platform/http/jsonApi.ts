@@ -8,18 +8,13 @@ export function sendDocument(res: Response, status: number, body: unknown) {
   res.status(status).type(JSON_API).send(JSON.stringify(body));
 }
 
-/** POST paths allowed a larger JSON body than the default (inline base64 images): path -> bytes. Routes register theirs. */
-export const largerJsonBodyLimits = new Map<string, number>();
-
-/** Parses JSON bodies sent as application/vnd.api+json or application/json; refuses other types on writes. */
+/**
+ * Parses JSON bodies sent as application/vnd.api+json or application/json; refuses other types on
+ * writes. The limit is small: JSON.parse holds up every other request while it runs. (A route
+ * that needs more, POST /verification-jobs, is mounted before this parser and bounds its own.)
+ */
 export function jsonApiBody(limit = '1mb') {
   const parse = express.json({ type: [JSON_API, 'application/json'], limit, strict: true });
-  const larger = new Map<number, ReturnType<typeof express.json>>();
-  const parserFor = (bytes: number) => {
-    let p = larger.get(bytes);
-    if (!p) larger.set(bytes, (p = express.json({ type: [JSON_API, 'application/json'], limit: bytes, strict: true })));
-    return p;
-  };
   return (req: Request, res: Response, next: NextFunction) => {
     if (!['POST', 'PATCH', 'PUT'].includes(req.method)) return next();
     const ct = req.header('content-type') ?? '';
@@ -39,8 +34,7 @@ export function jsonApiBody(limit = '1mb') {
         }),
       );
     }
-    const bigger = req.method === 'POST' ? largerJsonBodyLimits.get(req.path) : undefined;
-    (bigger ? parserFor(bigger) : parse)(req, res, (err?: unknown) => {
+    parse(req, res, (err?: unknown) => {
       if (err) return next(err);
       // PostgreSQL text and jsonb cannot hold U+0000 or half a UTF-16 pair: refuse here rather than fail later.
       const bad = unstorableText(req.body);
@@ -105,5 +99,30 @@ export function boundClientTime(server: import('node:http').Server): import('nod
   server.headersTimeout = 20_000;
   server.requestTimeout = 60_000;
   server.keepAliveTimeout = 5_000;
+  server.on('clientError', answerClientError);
   return server;
+}
+
+/** What Node's HTTP parser refuses before express sees it, said as JSON:API errors. */
+const CLIENT_ERRORS: Record<string, [number, string, string]> = {
+  HPE_HEADER_OVERFLOW: [431, 'Request Header Fields Too Large', 'the request line and headers are too large'],
+  HPE_CHUNK_EXTENSIONS_OVERFLOW: [413, 'Payload Too Large', 'the chunk extensions are too large'],
+  ERR_HTTP_REQUEST_TIMEOUT: [408, 'Request Timeout', 'the request took too long to arrive'],
+};
+
+/**
+ * Node's own answer to a request it cannot parse (a byte outside the URL's characters, headers
+ * over 16 KB, a timeout) is a bare status line; this one carries a JSON:API error document, so
+ * every error the API gives has the same shape.
+ */
+function answerClientError(err: NodeJS.ErrnoException, socket: import('node:stream').Duplex) {
+  const s = socket as import('node:net').Socket;
+  if (err.code !== 'ECONNRESET' && s.writable && s.bytesWritten === 0) {
+    const [status, title, detail] = CLIENT_ERRORS[err.code ?? ''] ?? [400, 'Bad Request', 'the request is not well-formed HTTP'];
+    const body = JSON.stringify({ errors: [{ status: String(status), title, detail, code: 'malformed_request' }] });
+    s.write(
+      `HTTP/1.1 ${status} ${title}\r\nContent-Type: ${JSON_API}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+  s.destroy(err);
 }

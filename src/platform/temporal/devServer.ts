@@ -25,6 +25,8 @@ export interface DevServerOptions {
   dbFile?: string;
   namespace?: string;
   headless?: boolean;
+  /** The Web UI's remote codec (the engine's /codec endpoint), so it shows decrypted payloads. */
+  codecEndpoint?: string;
 }
 
 const SA_TYPE = {
@@ -59,7 +61,10 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
     args.push('--db-filename', opts.dbFile, '--sqlite-pragma', 'journal_mode=wal', '--sqlite-pragma', 'synchronous=normal');
   }
   if (opts.headless || !opts.uiPort) args.push('--headless');
-  else args.push('--ui-port', String(opts.uiPort), '--ui-ip', '127.0.0.1', '--ui-disable-news-fetch');
+  else {
+    args.push('--ui-port', String(opts.uiPort), '--ui-ip', '127.0.0.1', '--ui-disable-news-fetch');
+    if (opts.codecEndpoint) args.push('--ui-codec-endpoint', opts.codecEndpoint);
+  }
   for (const key of SEARCH_ATTRIBUTES) args.push('--search-attribute', `${key.name}=${SA_TYPE[key.type as keyof typeof SA_TYPE]}`);
   const child = spawn(bin, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';

@@ -16,7 +16,10 @@ export interface VerificationJobRef {
 
 /**
  * Jobs run at most VERIFICATION_CONCURRENCY (default 2) at a time per worker process (model
- * inference is CPU-bound: more concurrent jobs than cores only add latency and memory).
+ * inference is CPU-bound: more concurrent jobs than cores only add latency and memory). The
+ * verification task queue's worker has that many activity slots, so new runs never wait here
+ * (they wait in Temporal before they start, see ./taskQueue.ts); this bound is for runs started
+ * before it, whose checks arrive on the engine's task queue, next to them in the same process.
  */
 let running = 0;
 const waiting: Array<() => void> = [];
@@ -59,10 +62,10 @@ export function createVerificationActivities(deps: ActivityDeps, opts: { warmUp?
      * document number) that stays out of Temporal.
      */
     async runVerificationChecks({ jobId, orgId }: VerificationJobRef): Promise<VerificationSummary> {
-      const job = await getJob(db, orgId, jobId);
+      const job = await getJob(db, deps.config.keyRing, orgId, jobId);
       if (!job) throw ApplicationFailure.nonRetryable(`verification job ${jobId} not found`, JOB_FAILURE.jobNotFound);
       if (job.status === 'completed' && job.result) return summarise(VerificationResultSchema.parse(job.result));
-      const images = await loadJobImages(db, orgId, jobId);
+      const images = await loadJobImages(db, deps.config.keyRing, orgId, jobId);
       if (!images.selfie || !images.idFront) {
         throw ApplicationFailure.nonRetryable(
           `the images of verification job ${jobId} were erased before the checks ran`,
@@ -88,7 +91,7 @@ export function createVerificationActivities(deps: ActivityDeps, opts: { warmUp?
         reasonCodes: out.result.decision.reasonCodes,
         ms: out.timings.total,
       });
-      await completeJob(db, orgId, jobId, VerificationResultSchema.parse(out.result));
+      await completeJob(db, deps.config.keyRing, orgId, jobId, VerificationResultSchema.parse(out.result));
       return summarise(out.result);
     },
 

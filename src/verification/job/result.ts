@@ -135,7 +135,7 @@ export type VerificationResult = z.infer<typeof VerificationResultSchema>;
 
 /** Why a job ended in status `failed` (internal errors after retries, images erased before it ran). */
 export const JobFailureSchema = z.object({
-  code: z.enum(['internal_error', 'images_deleted', 'job_not_found', 'workflow_start_failed']),
+  code: z.enum(['internal_error', 'images_deleted', 'job_not_found', 'workflow_start_failed', 'redacted']),
   message: z.string(),
 });
 export type JobFailure = z.infer<typeof JobFailureSchema>;

@@ -1,29 +1,53 @@
 // /verification-jobs: upload a selfie and an ID photo, get a job id at once (202), poll for the
 // result. Images are biometric data: validated here, stored with the job in one transaction,
 // never logged and never sent to Temporal (the workflow only gets {jobId, orgId}).
-import { Router, type NextFunction, type Request, type Response } from 'express';
+import express, { Router, type NextFunction, type Request, type Response } from 'express';
 import multer from 'multer';
 import { sniffFileType, type FileType } from '../../platform/http/fileSignature';
 import type { EngineDeps } from '../../platform/deps';
 import { ApiError, parseOr400, ValidationError, type ApiErrorObject } from '../../platform/http/errors';
-import { largerJsonBodyLimits, route, sendDocument, unstorableInString } from '../../platform/http/jsonApi';
+import { JSON_API, route, sendDocument, unstorableInString, unstorableText } from '../../platform/http/jsonApi';
+import { rateLimitPerOrg } from '../../platform/http/rateLimit';
 import { log } from '../../platform/log';
 import {
+  CONSENT_FIELDS,
+  ConsentSchema,
   CreateVerificationJobJson,
   ExpectedPersonSchema,
   FILE_FIELDS,
   MAX_SELFIE_FRAMES,
   TEXT_FIELDS,
   VerificationJobParams,
+  type ConsentInput,
   type ExpectedPersonInput,
   type VerificationJobDocument,
 } from './schemas';
-import { createJob, deleteJobImages, failJob, getJob, type JobRow, type NewJobImage } from './repository';
+import {
+  assertQueueHasRoom,
+  consentOfJob,
+  createJob,
+  deleteJobImages,
+  failJob,
+  getJob,
+  redactVerificationJob,
+  VerificationQueueFull,
+  type JobRow,
+  type NewJobImage,
+  type ConsentView,
+  type QueueBounds,
+} from './repository';
 import type { JobFailure, VerificationResult } from './result';
 
 const PATH = '/verification-jobs';
 /** Files a job may carry at once: selfie, idFront, idBack and the frames. */
 const MAX_FILES = 3 + MAX_SELFIE_FRAMES;
+/**
+ * The most a JSON job (base64 images) may weigh. Parsing and decoding it is synchronous (~70 ms for
+ * 15 MB here) and holds up every other request meanwhile; larger images go as multipart, streamed.
+ */
+const MAX_JSON_JOB_BYTES = 15 * 1024 * 1024;
+/** Told to a client whose job the queue refused: a job takes a few seconds, the queue moves on soon. */
+const QUEUE_FULL_RETRY_AFTER_S = 10;
 
 /** Image types a job accepts, recognised by their first bytes (the declared content type is not trusted). */
 const JOB_IMAGE_TYPES = ['image/jpeg', 'image/png', 'image/webp', 'image/heic'] as const satisfies readonly FileType[];
@@ -32,6 +56,8 @@ export const sniffImageType = (b: Buffer) => sniffFileType(b, JOB_IMAGE_TYPES);
 interface Upload {
   files: { kind: NewJobImage['kind']; field: string; bytes: Buffer }[];
   expectedPerson: ExpectedPersonInput | null;
+  /** Read after the files are checked (their errors come first); absent is a 400. */
+  consent: () => ConsentInput;
 }
 
 const pointerError = (field: string, detail: string, code = 'invalid_field'): ApiErrorObject => ({
@@ -94,7 +120,42 @@ function expectedPersonFromFields(body: Record<string, unknown>): ExpectedPerson
   return parseOr400(ExpectedPersonSchema, { fullName: str('fullName'), dateOfBirth: str('dateOfBirth') }, '/data/attributes');
 }
 
-function toResource(row: JobRow): VerificationJobDocument {
+/** The consent sent as multipart text fields (consentTextVersion, consentAcceptedAt, …). */
+function consentFromFields(body: Record<string, unknown>): ConsentInput {
+  const str = (k: (typeof CONSENT_FIELDS)[number]) => (typeof body[k] === 'string' ? (body[k] as string) : undefined);
+  if (str('consentTextVersion') === undefined && str('consentAcceptedAt') === undefined) throw consentRequired('consentTextVersion');
+  const parsed = ConsentSchema.safeParse({
+    textVersion: str('consentTextVersion'),
+    acceptedAt: str('consentAcceptedAt'),
+    ipAddress: str('consentIpAddress'),
+    userAgent: str('consentUserAgent'),
+  });
+  if (parsed.success) return parsed.data;
+  const field = {
+    textVersion: 'consentTextVersion',
+    acceptedAt: 'consentAcceptedAt',
+    ipAddress: 'consentIpAddress',
+    userAgent: 'consentUserAgent',
+  };
+  throw new ValidationError(
+    parsed.error.issues.map((i) => {
+      const name = field[String(i.path[0]) as keyof typeof field] ?? 'consent';
+      return pointerError(name, `${name}: ${i.message}`);
+    }),
+  );
+}
+
+const consentRequired = (field: string) =>
+  new ValidationError([
+    pointerError(
+      field,
+      "every biometric capture needs the end user's consent: send the consent notice's version and when the user accepted it " +
+        '(multipart: consentTextVersion, consentAcceptedAt; JSON: attributes.consent.textVersion, .acceptedAt)',
+      'consent_required',
+    ),
+  ]);
+
+function toResource(row: JobRow, consent: ConsentView | null): VerificationJobDocument {
   const iso = (d: unknown) => (d === null || d === undefined ? null : new Date(d as string).toISOString());
   return {
     data: {
@@ -107,6 +168,8 @@ function toResource(row: JobRow): VerificationJobDocument {
         createdAt: iso(row.created_at)!,
         completedAt: iso(row.completed_at),
         imagesDeleted: row.images_deleted_at !== null,
+        consent,
+        ...(row.redacted_at ? { redaction: { status: 'redacted' as const, redactedAt: iso(row.redacted_at)! } } : {}),
       },
       links: { self: `${PATH}/${row.id}` },
     },
@@ -116,10 +179,47 @@ function toResource(row: JobRow): VerificationJobDocument {
 export function verificationJobRoutes(deps: EngineDeps): Router {
   const router = Router();
   const maxBytes = deps.config.MAX_UPLOAD_BYTES;
-  // JSON bodies carry base64 (4/3 of the bytes) for up to MAX_FILES files, plus a little structure.
-  const maxJsonBytes = Math.ceil((maxBytes * 4) / 3) * 3 + 64 * 1024;
-  largerJsonBodyLimits.set(PATH, maxJsonBytes);
+  // JSON bodies carry base64 (4/3 of the bytes) for up to 3 files, plus a little structure; at most MAX_JSON_JOB_BYTES.
+  const maxJsonBytes = Math.min(MAX_JSON_JOB_BYTES, Math.ceil((maxBytes * 4) / 3) * 3 + 64 * 1024);
   const maxMultipartBytes = maxBytes * 3 + 256 * 1024;
+  const bounds: QueueBounds = { perOrg: deps.config.VERIFICATION_QUEUE_PER_ORG, total: deps.config.VERIFICATION_QUEUE_MAX };
+
+  /** Each job costs seconds of CPU: a tighter rate than other requests, before the body is read. */
+  const jobRate = rateLimitPerOrg(deps.config.VERIFICATION_JOBS_PER_MINUTE, 'verification jobs');
+  const queueFull = (res: Response, err: VerificationQueueFull) => {
+    res.setHeader('Retry-After', String(QUEUE_FULL_RETRY_AFTER_S));
+    return new ApiError(429, 'Too Many Requests', `${err.message}; submit it again once some have finished`, {
+      code: 'verification_queue_full',
+    });
+  };
+  /** A full queue refuses the job before its images are uploaded (createJob checks again, strictly). */
+  const queueHasRoom = (req: Request, res: Response, next: NextFunction) => {
+    assertQueueHasRoom(deps.db, req.orgId, bounds).then(
+      () => next(),
+      (err: unknown) => next(err instanceof VerificationQueueFull ? queueFull(res, err) : err),
+    );
+  };
+
+  const parseJson = express.json({ type: [JSON_API, 'application/json'], limit: maxJsonBytes, strict: true });
+  /** The JSON form (this route is mounted before the app's JSON parser, whose limit is 1 MB). */
+  const jsonBody = (req: Request, res: Response, next: NextFunction) => {
+    if (!/^application\/(vnd\.api\+)?json\b/.test(req.header('content-type') ?? '')) return next();
+    parseJson(req, res, (err?: unknown) => {
+      if ((err as { type?: string } | undefined)?.type === 'entity.too.large')
+        return next(
+          new ApiError(
+            413,
+            'Payload Too Large',
+            `a JSON verification job may be at most ${maxJsonBytes} bytes; send larger images as multipart/form-data`,
+            { code: 'payload_too_large' },
+          ),
+        );
+      if (err) return next(err);
+      const bad = unstorableText(req.body);
+      if (bad) return next(new ApiError(400, 'Bad Request', `strings must not contain ${bad}`, { code: 'invalid_field' }));
+      next();
+    });
+  };
 
   const upload = multer({
     storage: multer.memoryStorage(),
@@ -223,15 +323,20 @@ export function verificationJobRoutes(deps: EngineDeps): Router {
 
   router.post(
     PATH,
+    jobRate,
+    queueHasRoom,
     multipart,
+    jsonBody,
     route(async (req, res) => {
       const ct = req.header('content-type') ?? '';
       let up: Upload;
       if (ct.startsWith('multipart/form-data')) {
         const files = (req.files ?? {}) as Record<string, Express.Multer.File[]>;
-        const expectedPerson = expectedPersonFromFields((req.body ?? {}) as Record<string, unknown>);
+        const fields = (req.body ?? {}) as Record<string, unknown>;
+        const expectedPerson = expectedPersonFromFields(fields);
         up = {
           expectedPerson,
+          consent: () => consentFromFields(fields),
           files: Object.entries(files).flatMap(([field, list]) =>
             list.map((f, i) => ({
               kind: (field === 'selfieFrames' ? 'selfieFrame' : field) as NewJobImage['kind'],
@@ -246,6 +351,10 @@ export function verificationJobRoutes(deps: EngineDeps): Router {
         const b64 = (s: string) => Buffer.from(s, 'base64');
         up = {
           expectedPerson: a.expectedPerson ?? null,
+          consent: () => {
+            if (!a.consent) throw consentRequired('consent');
+            return a.consent;
+          },
           files: [
             { kind: 'selfie', field: 'selfie', bytes: b64(a.selfie) },
             { kind: 'idFront', field: 'idFront', bytes: b64(a.idFront) },
@@ -259,16 +368,25 @@ export function verificationJobRoutes(deps: EngineDeps): Router {
         });
       }
       validateFiles(up.files, maxBytes);
+      const consent = up.consent();
 
-      const job = await createJob(deps.db, {
-        orgId: req.orgId,
-        expectedPerson: up.expectedPerson,
-        images: up.files.map((f, i) => ({
-          kind: f.kind,
-          position: f.kind === 'selfieFrame' ? i : 0,
-          contentType: sniffImageType(f.bytes)!,
-          bytes: f.bytes,
-        })),
+      const job = await createJob(
+        deps.db,
+        deps.config.keyRing,
+        {
+          orgId: req.orgId,
+          expectedPerson: up.expectedPerson,
+          consent: { ...consent, recordedByKeyId: req.apiKey.keyId },
+          images: up.files.map((f, i) => ({
+            kind: f.kind,
+            position: f.kind === 'selfieFrame' ? i : 0,
+            contentType: sniffImageType(f.bytes)!,
+            bytes: f.bytes,
+          })),
+        },
+        bounds,
+      ).catch((err: unknown) => {
+        throw err instanceof VerificationQueueFull ? queueFull(res, err) : err;
       });
       try {
         await deps.temporal.workflow.start('verificationJobWorkflow', {
@@ -285,7 +403,7 @@ export function verificationJobRoutes(deps: EngineDeps): Router {
         throw new ApiError(503, 'Service Unavailable', 'the verification job could not be scheduled; try again', { code: 'unavailable' });
       }
       res.setHeader('Location', `${PATH}/${job.id}`);
-      sendDocument(res, 202, toResource(job));
+      sendDocument(res, 202, toResource(job, await consentOfJob(deps.db, req.orgId, job.id)));
     }),
   );
 
@@ -293,7 +411,7 @@ export function verificationJobRoutes(deps: EngineDeps): Router {
     `${PATH}/:id`,
     route(async (req, res) => {
       const job = await findOr404(req);
-      sendDocument(res, 200, toResource(job));
+      sendDocument(res, 200, toResource(job, await consentOfJob(deps.db, req.orgId, job.id)));
     }),
   );
 
@@ -301,8 +419,19 @@ export function verificationJobRoutes(deps: EngineDeps): Router {
     `${PATH}/:id/images`,
     route(async (req, res) => {
       const { id } = await findOr404(req);
-      await deleteJobImages(deps.db, req.orgId, id);
+      await deleteJobImages(deps.db, deps.config.keyRing, req.orgId, id);
       res.status(204).end();
+    }),
+  );
+
+  // Erasure on request (Stripe's `redact`; redactVerificationJob says what is kept): again answers the same.
+  router.post(
+    `${PATH}/:id/redact`,
+    route(async (req, res) => {
+      const { id } = await findOr404(req);
+      await redactVerificationJob(deps.db, req.orgId, id);
+      const job = await findOr404(req);
+      sendDocument(res, 200, toResource(job, await consentOfJob(deps.db, req.orgId, id)));
     }),
   );
 
@@ -310,7 +439,7 @@ export function verificationJobRoutes(deps: EngineDeps): Router {
     const id = String(req.params.id);
     const notFound = new ApiError(404, 'Not Found', `verification job ${id} was not found`, { code: 'not_found' });
     if (!VerificationJobParams.safeParse({ id }).success) throw notFound;
-    const job = await getJob(deps.db, req.orgId, id);
+    const job = await getJob(deps.db, deps.config.keyRing, req.orgId, id);
     if (!job) throw notFound;
     return job;
   }

@@ -9,7 +9,8 @@ export const MAX_SELFIE_FRAMES = 5;
 
 /** Multipart field names that carry files, and the text fields; anything else is a 400 naming the field. */
 export const FILE_FIELDS = ['selfie', 'idFront', 'idBack', 'selfieFrames'] as const;
-export const TEXT_FIELDS = ['expectedPerson', 'fullName', 'dateOfBirth'] as const;
+export const CONSENT_FIELDS = ['consentTextVersion', 'consentAcceptedAt', 'consentIpAddress', 'consentUserAgent'] as const;
+export const TEXT_FIELDS = ['expectedPerson', 'fullName', 'dateOfBirth', ...CONSENT_FIELDS] as const;
 
 const isoDate = z
   .string()
@@ -28,6 +29,29 @@ export const ExpectedPersonSchema = z
   .refine((p) => p.fullName !== undefined || p.dateOfBirth !== undefined, 'give fullName and/or dateOfBirth')
   .describe('The applicant as declared: compared with the document (document_name_mismatch / document_dob_mismatch → review).');
 export type ExpectedPersonInput = z.infer<typeof ExpectedPersonSchema>;
+
+/**
+ * The end user's consent to the capture, recorded with the job (every biometric capture needs
+ * one, as every vendor's capture flow opens with a consent screen that cannot be skipped).
+ */
+export const ConsentSchema = z
+  .object({
+    textVersion: z
+      .string()
+      .trim()
+      .min(1, 'must name the consent notice the user accepted')
+      .max(64)
+      .describe('The version of the consent notice shown to the user (your own identifier, e.g. "biometrics-2026-11").'),
+    acceptedAt: z.iso
+      .datetime({ offset: true })
+      .refine((v) => Date.parse(v) <= Date.now() + 5 * 60_000, 'must not be in the future')
+      .refine((v) => Date.parse(v) >= Date.now() - 24 * 3600_000, 'must be within the last 24 hours (consent is given for this capture)')
+      .describe('When the user accepted it.'),
+    ipAddress: z.union([z.ipv4(), z.ipv6()]).optional().describe("The user's IP address as your capture page saw it (stored sealed)."),
+    userAgent: z.string().min(1).max(512).optional().describe("The user's browser or app (stored sealed)."),
+  })
+  .strict();
+export type ConsentInput = z.infer<typeof ConsentSchema>;
 
 /** Standard or URL-safe base64, optionally as a data URL (`data:image/jpeg;base64,...`). */
 const base64Image = z
@@ -48,6 +72,8 @@ export const CreateVerificationJobJson = z
             idBack: base64Image.optional(),
             selfieFrames: z.array(base64Image).max(MAX_SELFIE_FRAMES).optional(),
             expectedPerson: ExpectedPersonSchema.optional(),
+            // Required (refused with consent_required when absent, after the other fields are checked).
+            consent: ConsentSchema.optional(),
           })
           .strict(),
       })
@@ -70,6 +96,10 @@ export const CreateVerificationJobMultipart = z
     expectedPerson: z.string().optional().describe('JSON {"fullName": ..., "dateOfBirth": "YYYY-MM-DD"}; or send the two fields below.'),
     fullName: z.string().optional(),
     dateOfBirth: z.string().optional(),
+    consentTextVersion: z.string().describe('Required: the consent notice the user accepted (see ConsentSchema).'),
+    consentAcceptedAt: z.string().describe('Required: when, ISO 8601.'),
+    consentIpAddress: z.string().optional(),
+    consentUserAgent: z.string().optional(),
   })
   .openapi('CreateVerificationJobMultipart');
 
@@ -87,6 +117,14 @@ export const VerificationJobResource = z.object({
     createdAt: z.string(),
     completedAt: z.string().nullable(),
     imagesDeleted: z.boolean(),
+    consent: z
+      .object({ textVersion: z.string(), acceptedAt: z.string(), recordedAt: z.string() })
+      .nullable()
+      .describe("The user's consent recorded with the job (null for jobs from before consent was required)."),
+    redaction: z
+      .object({ status: z.literal('redacted'), redactedAt: z.string() })
+      .optional()
+      .describe('Present once the job was redacted (POST /verification-jobs/{id}/redact): images, document fields and selfie hash erased.'),
   }),
   links: z.object({ self: z.string() }),
 });
@@ -122,7 +160,8 @@ registry.registerPath({
   summary: 'Start a selfie + ID verification job',
   description:
     'Stores the images (org-scoped; erase them with DELETE /verification-jobs/{id}/images) and runs the checks asynchronously. ' +
-    'Poll GET /verification-jobs/{id} until status is completed. Each file is limited to MAX_UPLOAD_BYTES.',
+    'Poll GET /verification-jobs/{id} until status is completed. Each file is limited to MAX_UPLOAD_BYTES; a JSON body to 15 MB ' +
+    '(send larger images as multipart). Per org: at most VERIFICATION_JOBS_PER_MINUTE jobs a minute and VERIFICATION_QUEUE_PER_ORG unfinished.',
   request: {
     body: {
       required: true,
@@ -134,6 +173,7 @@ registry.registerPath({
     400: err('Missing / empty / non-image file, unknown field, invalid expectedPerson.'),
     413: err('A file or the request is larger than the limit.'),
     415: err('Neither multipart/form-data nor JSON.'),
+    429: err('Over the rate limit (rate_limited) or the verification queue is full (verification_queue_full); see Retry-After.'),
   },
 });
 registry.registerPath({
@@ -151,4 +191,14 @@ registry.registerPath({
   summary: "Erase the job's images (the result is kept)",
   request: { params: VerificationJobParams },
   responses: { 204: { description: 'Erased (idempotent).' }, 404: err('No such job in this org.') },
+});
+registry.registerPath({
+  method: 'post',
+  path: '/verification-jobs/{id}/redact',
+  tags: ['Verification jobs'],
+  summary: "Erase the job's personal data (irreversible)",
+  description:
+    "Deletes the images and erases the expected person, the fields read from the document (name, date of birth, number, country), the selfie hash and the consent's client address and agent; status, decision, scores, checks and timestamps stay, and `redaction` is added. A pending job ends as failed (code `redacted`). A redacted job verifies no document. Redacting again answers the same.",
+  request: { params: VerificationJobParams },
+  responses: { 200: { description: 'The redacted job.', content: jsonApi(VerificationJobDocument) }, 404: err('No such job in this org.') },
 });

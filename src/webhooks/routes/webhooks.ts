@@ -40,16 +40,18 @@ export function webhookRoutes(deps: EngineDeps): Router {
     route(async (req, res) => {
       const { attributes: a } = parseOr400(CreateWebhookRequest, req.body).data;
       refusePrivateDestination(a.url);
-      const row = await insertWebhook(db, req.orgId, {
+      const token = a.token ?? randomBytes(24).toString('base64url');
+      const row = await insertWebhook(db, deps.config.keyRing, req.orgId, {
         label: a.label,
         url: a.url,
-        token: a.token ?? randomBytes(24).toString('base64url'),
+        token,
         content_type: a.contentType,
         delivery_mode: a.deliveryMode,
         include_resources: a.includeResources ?? false,
         subscription_type: a.subscriptionType ?? 'All',
       });
-      sendDocument(res, 201, { data: webhookResource(row) });
+      // The token is shown here, once; it is stored sealed and masked in every other response.
+      sendDocument(res, 201, { data: webhookResource(row, token) });
     }),
   );
 
@@ -59,7 +61,7 @@ export function webhookRoutes(deps: EngineDeps): Router {
       const { limit, offset } = pageParams(req.query);
       const f = parseOr400(WebhookListFilter, req.query.filter ?? {}, 'filter', 'parameter');
       const { rows, total } = await listWebhooks(db, req.orgId, f, { limit, offset });
-      sendDocument(res, 200, { data: rows.map(webhookResource), meta: { pagination: { total, limit, offset } } });
+      sendDocument(res, 200, { data: rows.map((r) => webhookResource(r)), meta: { pagination: { total, limit, offset } } });
     }),
   );
 
@@ -84,8 +86,9 @@ export function webhookRoutes(deps: EngineDeps): Router {
         ...(a.includeResources !== undefined && { include_resources: a.includeResources }),
         ...(a.subscriptionType !== undefined && { subscription_type: a.subscriptionType }),
       };
-      const row = Object.keys(changes).length === 0 ? existing : await updateWebhook(db, req.orgId, existing.id, changes);
-      sendDocument(res, 200, { data: webhookResource(row) });
+      const row =
+        Object.keys(changes).length === 0 ? existing : await updateWebhook(db, deps.config.keyRing, req.orgId, existing.id, changes);
+      sendDocument(res, 200, { data: webhookResource(row, a.token) });
     }),
   );
 
@@ -97,7 +100,7 @@ export function webhookRoutes(deps: EngineDeps): Router {
       `/webhooks/:id/${action}`,
       route(async (req, res) => {
         const existing = await load(req);
-        const row = await updateWebhook(db, req.orgId, existing.id, { status });
+        const row = await updateWebhook(db, deps.config.keyRing, req.orgId, existing.id, { status });
         sendDocument(res, 200, { data: webhookResource(row) });
       }),
     );

@@ -9,7 +9,7 @@ const RelationshipData = z.object({ type: z.string(), id: z.string() });
 export const EventResource = registry.register(
   'Event',
   z.object({
-    type: z.string().describe('e.g. application.approved, document.rejected, application.documentsReminder'),
+    type: z.string().describe('e.g. application.approved, document.rejected, application.documentsReminder, application.redacted'),
     id: z.string(),
     attributes: z.object({ createdAt: z.string() }).catchall(z.unknown()),
     relationships: z.record(z.string(), z.object({ data: RelationshipData })),

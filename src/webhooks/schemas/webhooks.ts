@@ -76,7 +76,11 @@ export const WebhookResource = registry.register(
       deliveryMode: WebhookDeliveryMode,
       includeResources: z.boolean(),
       subscriptionType: z.string(),
-      token: z.string(),
+      token: z
+        .string()
+        .describe(
+          'The signing secret, shown only in the response to the request that set it (create, or a PATCH with a token); `********` otherwise.',
+        ),
     }),
   }),
 );
