@@ -3,6 +3,7 @@
 // another org's rows are simply not found. Functions that take `trx` run inside the caller's
 // transaction (pass the Transaction); the others may take the database itself.
 import { sql, type Insertable, type Kysely, type Selectable } from 'kysely';
+import { inBatches } from '../platform/database/batches';
 import type { ApplicationDocumentsTable, ApplicationPersonsTable, ApplicationsTable, Database } from '../../migrations/database';
 import type { ApplicationStatus, ApplicationType, DocumentStatus, DocumentType, PersonRole, PersonStatus } from './domain';
 import { applicationWorkflowId, EVENT, isTerminal } from './domain';
@@ -939,16 +940,6 @@ export async function applicationRedactedAt(db: Kysely<Database>, orgId: string,
 
 const BATCH = 100;
 
-/** Runs `batch` (one transaction each) until it handles fewer than BATCH rows; the total. */
-async function inBatches(db: Kysely<Database>, batch: (trx: Kysely<Database>) => Promise<number>): Promise<number> {
-  let total = 0;
-  for (;;) {
-    const n = await db.transaction().execute(batch);
-    total += n;
-    if (n < BATCH) return total;
-  }
-}
-
 /**
  * Seals what rows written before migration 010 hold in the clear (sensitive attributes, persons'
  * dates of birth, document files) and empties the clear columns; their identity keys and request
@@ -956,7 +947,7 @@ async function inBatches(db: Kysely<Database>, batch: (trx: Kysely<Database>) =>
  * how many rows were changed.
  */
 export async function sealLegacyApplicationData(db: Kysely<Database>, ring: KeyRing): Promise<number> {
-  const applications = await inBatches(db, async (trx) => {
+  const applications = await inBatches(db, BATCH, async (trx) => {
     const apps = await trx
       .selectFrom('applications')
       .select(['id', 'type', 'attributes'])
@@ -995,7 +986,7 @@ export async function sealLegacyApplicationData(db: Kysely<Database>, ring: KeyR
     }
     return apps.length;
   });
-  const persons = await inBatches(db, async (trx) => {
+  const persons = await inBatches(db, BATCH, async (trx) => {
     const rows = await trx
       .selectFrom('application_persons')
       .select(['id', 'date_of_birth'])
@@ -1015,7 +1006,7 @@ export async function sealLegacyApplicationData(db: Kysely<Database>, ring: KeyR
     }
     return rows.length;
   });
-  const documents = await inBatches(db, async (trx) => {
+  const documents = await inBatches(db, BATCH, async (trx) => {
     const rows = await trx
       .selectFrom('application_documents')
       .select(['id', 'front_file', 'back_file'])

@@ -6,6 +6,7 @@
 // context naming its row; the decision, scores and checks stay plain JSON.
 import { randomBytes } from 'node:crypto';
 import { sql, type Kysely, type Selectable } from 'kysely';
+import { inBatches } from '../../platform/database/batches';
 import type { Database, VerificationJobImagesTable, VerificationJobsTable } from '../../../migrations/database';
 import type { KeyRing } from '../../platform/crypto/keyRing';
 import { seal, sealJson } from '../../platform/crypto/envelope';
@@ -482,23 +483,13 @@ export async function redactVerificationJob(
 
 const BATCH = 100;
 
-/** Runs `batch` (one transaction each) until it handles fewer than BATCH rows; the total. */
-async function inBatches(db: Kysely<Database>, batch: (trx: Kysely<Database>) => Promise<number>): Promise<number> {
-  let total = 0;
-  for (;;) {
-    const n = await db.transaction().execute(batch);
-    total += n;
-    if (n < BATCH) return total;
-  }
-}
-
 /**
  * Seals what jobs written before migration 010 hold in the clear (the expected person, the
  * document fields of the result, the images) and empties the clear columns. Rows another runner
  * holds are left to it. Returns how many rows were changed.
  */
 export async function sealLegacyVerificationData(db: Kysely<Database>, ring: KeyRing): Promise<number> {
-  const jobs = await inBatches(db, async (trx) => {
+  const jobs = await inBatches(db, BATCH, async (trx) => {
     const rows = await trx
       .selectFrom('verification_jobs')
       .select(['id', 'expected_person', 'result', 'result_sealed'])
@@ -525,7 +516,7 @@ export async function sealLegacyVerificationData(db: Kysely<Database>, ring: Key
     }
     return rows.length;
   });
-  const images = await inBatches(db, async (trx) => {
+  const images = await inBatches(db, BATCH, async (trx) => {
     const rows = await trx
       .selectFrom('verification_job_images')
       .select(['job_id', 'kind', 'position', 'bytes'])
