@@ -74,9 +74,8 @@ describe('API keys and scopes', () => {
   });
 
   it('separation of duties: a key with both scopes cannot review what it submitted, unless the org allows it', async () => {
-    const both = await newKey({ name: 'integration and ops in one', scopes: ['applications', 'review'] });
-    expect(both.status).toBe(201);
-    const token = both.body.data.attributes.token as string;
+    // Only the engine's operators issue review keys (here one that also submits).
+    const { token } = await createKey(engine.db, engine.orgId, { name: 'integration and ops in one', scopes: ['applications', 'review'] });
     const api: TestEngine['api'] = (m, p, b, h = {}) => engine.api(m, p, b, { ...as(token), ...h });
     const { Unit } = await import('@unit-finance/unit-node-sdk');
     const id = await inReview(new Unit(token, engine.baseUrl), api);
@@ -134,9 +133,50 @@ describe('API keys and scopes', () => {
     expect((await engine.api('GET', '/applications', undefined, as(rotated.body.data.attributes.token))).status).toBe(200);
   });
 
+  it("an org's admin cannot make itself a reviewer: review keys come from the operators, and the operators' keys are not the admin's to rotate or revoke", async () => {
+    const refused = await newKey({ name: 'our own reviewer', scopes: ['review'] });
+    expect(refused.status).toBe(400);
+    expect(refused.body.errors[0].detail).toMatch(/review keys are issued by the engine's operators/);
+    for (const [method, path] of [
+      ['POST', `/api-keys/${engine.reviewer.keyId}/rotate`],
+      ['DELETE', `/api-keys/${engine.reviewer.keyId}`],
+    ] as const) {
+      const res = await engine.api(method, path);
+      expect(res.status, `${method} ${path}`).toBe(403);
+    }
+    expect((await engine.api('GET', '/org', undefined, as(engine.reviewer.token))).status).toBe(403);
+    // The review route cannot be reached under another spelling (express routes case-insensitively, a trailing slash ignored).
+    const id = await inReview();
+    for (const path of [`/applications/${id}/review/`, `/applications/${id}/REVIEW`, `/Applications/${id}/Review/`]) {
+      const res = await engine.api('POST', path, {
+        data: { type: 'applicationReview', attributes: { decision: 'Approved', reason: 'x' } },
+      });
+      expect(res.status, path).toBe(403);
+    }
+    expect((await engine.api('GET', `/applications/${id}`)).body.data.attributes.status).toBe('PendingReview');
+
+    const operators = await createOrgWithKey(engine.db, 'Engine operators', { name: 'operator', scopes: ['operator'] });
+    const issued = await engine.api(
+      'POST',
+      `/orgs/${engine.orgId}/api-keys`,
+      { data: { type: 'apiKey', attributes: { name: 'ops@bank', scopes: ['review'] } } },
+      as(operators.key.token),
+    );
+    expect(issued.status).toBe(201);
+    expect((await review(id, issued.body.data.attributes.token)).body.data.attributes.status).toBe('Approved');
+    expect(
+      (
+        await engine.api('POST', `/orgs/${engine.orgId}/api-keys`, {
+          data: { type: 'apiKey', attributes: { name: 'x', scopes: ['review'] } },
+        })
+      ).status,
+    ).toBe(403);
+  });
+
   it('refuses what an admin may not grant, and keys past their expiry', async () => {
     for (const attributes of [
       { name: 'ops', scopes: ['operator'] },
+      { name: 'reviewer', scopes: ['review'] },
       { name: 'nothing', scopes: [] },
       { name: 'typo', scopes: ['reveiw'] },
       { name: 'past', scopes: ['read'], expiresAt: '2020-01-01T00:00:00Z' },
@@ -262,12 +302,14 @@ describe('the admin command, and a second org that sees nothing of the first', (
         // 404 (not theirs) or 403 (not their scope); never the first org's data.
         expect([403, 404], `${m} ${p}`).toContain(res.status);
       }
-      for (const list of ['/applications', '/webhooks', '/events', '/api-keys']) {
+      const firstOrgIds = { '/applications': appId, '/webhooks': webhook.body.data.id, '/events': eventId, '/api-keys': firstKeyId };
+      for (const [list, id] of Object.entries(firstOrgIds)) {
         const res = await other('GET', list);
         if (res.status === 200)
-          expect(JSON.stringify(res.body.data), list).not.toMatch(
-            new RegExp(`"id":"(${appId}|${webhook.body.data.id}|${eventId}|${firstKeyId})"`),
-          );
+          expect(
+            (res.body.data as Array<{ id: string }>).map((r) => r.id),
+            list,
+          ).not.toContain(String(id));
         else expect(res.status).toBe(403);
       }
     }

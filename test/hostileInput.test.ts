@@ -1748,13 +1748,14 @@ describe('hostile input', () => {
       else if (res.body.data.attributes.status === 'Pending') appProblems.push(`application ${id} is still Pending`);
     }
 
-    // A fresh application goes all the way: upload both sides, review with the reviewer key. The
-    // front and the review name the application 00<id>: the same row for PostgreSQL, and the
-    // workflow must hear of them all the same (its id is made from the stored id).
+    // A fresh application goes all the way: upload both sides, review with the reviewer key.
+    // Named 00<id> it is no application (PostgreSQL would find the row, but no workflow has that id).
     const fresh = await createApplication(individual());
     expect(fresh.status).toBe('AwaitingDocuments');
     const doc = fresh.doc('IdDocument');
-    const front = await engine.api('PUT', `/applications/00${fresh.id}/documents/${doc}`, files.jpeg, { 'content-type': 'image/jpeg' });
+    const zeros = await engine.api('PUT', `/applications/00${fresh.id}/documents/${doc}`, files.jpeg, { 'content-type': 'image/jpeg' });
+    expect(zeros.status).toBe(404);
+    const front = await engine.api('PUT', `/applications/${fresh.id}/documents/${doc}`, files.jpeg, { 'content-type': 'image/jpeg' });
     expect(front.status, JSON.stringify(front.body)).toBe(200);
     expect(
       (await engine.api('PUT', `/applications/${fresh.id}/documents/${doc}/back`, files.png, { 'content-type': 'image/png' })).status,
@@ -1762,7 +1763,7 @@ describe('hostile input', () => {
     await waitForStatus(engine, fresh.id, 'PendingReview');
     const reviewed = await engine.api(
       'POST',
-      `/applications/00${fresh.id}/review`,
+      `/applications/${fresh.id}/review`,
       { data: { type: 'applicationReview', attributes: { decision: 'Approved', reason: 'documents checked' } } },
       { authorization: `Bearer ${tokens.reviewer}` },
     );

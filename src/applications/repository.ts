@@ -1080,7 +1080,10 @@ export async function reindexApplications(db: Kysely<Database>, ring: KeyRing): 
 
 // --- retention (src/retention/activities.ts) -----------------------------------------------
 
-/** Erases up to `limit` documents' uploaded files last changed before `cutoff` (the statuses stay); how many. */
+/**
+ * Erases up to `limit` documents' uploaded files last changed before `cutoff`, of applications
+ * already decided or canceled (an open case keeps what its reviewer needs); the statuses stay. How many.
+ */
 export async function eraseDocumentFilesUploadedBefore(db: Kysely<Database>, orgId: string, cutoff: Date, limit: number): Promise<number> {
   const result = await db
     .updateTable('application_documents')
@@ -1091,6 +1094,9 @@ export async function eraseDocumentFilesUploadedBefore(db: Kysely<Database>, org
         .select('id')
         .where('org_id', '=', orgId)
         .where('updated_at', '<', cutoff as never)
+        .where('application_id', 'in', (a) =>
+          a.selectFrom('applications').select('id').where('org_id', '=', orgId).where('status', 'in', ['Approved', 'Denied', 'Canceled']),
+        )
         .where((w) =>
           w.or([
             w('front_sealed', 'is not', null),

@@ -136,7 +136,8 @@ async function run(argv: string[], out: (line: string) => void): Promise<void> {
         );
         out(
           ring.keyIds.length > 1
-            ? `nothing is sealed under ${ring.keyIds.slice(1).join(', ')} any more: they can leave DATA_ENCRYPTION_KEYS`
+            ? `nothing in the database is sealed under ${ring.keyIds.slice(1).join(', ')} any more; keep them in DATA_ENCRYPTION_KEYS ` +
+                'while Temporal may still hold payloads they sealed (open workflows, and closed ones within the namespace retention)'
             : 'every sealed value is under the only key',
         );
         break;

@@ -1,5 +1,5 @@
 // The Temporal Schedule that runs the retention sweep every hour. Created (or brought back to
-// this spec) when a worker starts; overlapping runs are skipped, missed ones are not caught up
+// this spec) when the API starts (src/api.ts, src/main.ts); overlapping runs are skipped, missed ones are not caught up
 // (the next run erases what is due then).
 import { ScheduleAlreadyRunning, ScheduleOverlapPolicy, type Client } from '@temporalio/client';
 

@@ -1,10 +1,11 @@
 // Key management for an org's admin (/api-keys, /org) and org creation for the engine's operators (/orgs).
-import { Router } from 'express';
+import { Router, type Request, type Response } from 'express';
 import type { EngineDeps } from '../../platform/deps';
-import { notFound, parseOr400 } from '../../platform/http/errors';
+import { ApiError, notFound, parseOr400 } from '../../platform/http/errors';
 import { pageParams, route, sendDocument } from '../../platform/http/jsonApi';
 import {
   createKey,
+  findKey,
   createOrgWithKey,
   findOrg,
   listKeys,
@@ -15,7 +16,8 @@ import {
   type OrgRecord,
 } from '../repository';
 import { forgetCachedKey } from './authentication';
-import { CreateApiKeyRequest, CreateOrgRequest, PatchOrgRequest } from '../schemas/apiKeys';
+import { CreateApiKeyRequest, CreateOrgApiKeyRequest, CreateOrgRequest, PatchOrgRequest } from '../schemas/apiKeys';
+import { managedByOrgAdmin, type Scope } from '../scopes';
 
 export function keyResource(k: ApiKeyRecord & { token?: string }) {
   return {
@@ -41,18 +43,39 @@ export const orgResource = (o: OrgRecord) => ({
 export function apiKeyRoutes({ db }: EngineDeps): Router {
   const router = Router();
 
+  /** Issues a key for `orgId` from a parsed request; the token in this answer only. */
+  const issue = async (req: Request, res: Response, orgId: string, a: { name: string; scopes: Scope[]; expiresAt?: string }) => {
+    const key = await createKey(db, orgId, {
+      name: a.name,
+      scopes: a.scopes,
+      expiresAt: a.expiresAt ? new Date(a.expiresAt) : null,
+      createdByKeyId: req.apiKey.keyId,
+    });
+    res.setHeader('Cache-Control', 'no-store');
+    sendDocument(res, 201, { data: keyResource(key) });
+  };
+  /** A key of the caller's org that its admin manages (not one the operators issued with review or operator rights). */
+  const adminManagedKey = async (req: Request) => {
+    const id = String(req.params.id);
+    const key = await findKey(db, req.orgId, id);
+    if (!key) throw notFound('apiKey', id);
+    if (!managedByOrgAdmin(key.scopes))
+      throw new ApiError(403, 'Forbidden', `key ${id} (${key.scopes.join(', ')}) is managed by the engine's operators (npm run admin)`, {
+        code: 'insufficient_scope',
+      });
+    return key;
+  };
+
   router.post(
     '/api-keys',
+    route(async (req, res) => issue(req, res, req.orgId, parseOr400(CreateApiKeyRequest, req.body).data.attributes)),
+  );
+  router.post(
+    '/orgs/:id/api-keys',
     route(async (req, res) => {
-      const { name, scopes, expiresAt } = parseOr400(CreateApiKeyRequest, req.body).data.attributes;
-      const key = await createKey(db, req.orgId, {
-        name,
-        scopes,
-        expiresAt: expiresAt ? new Date(expiresAt) : null,
-        createdByKeyId: req.apiKey.keyId,
-      });
-      res.setHeader('Cache-Control', 'no-store');
-      sendDocument(res, 201, { data: keyResource(key) });
+      const orgId = String(req.params.id);
+      if (!(await findOrg(db, orgId))) throw notFound('org', orgId);
+      await issue(req, res, orgId, parseOr400(CreateOrgApiKeyRequest, req.body).data.attributes);
     }),
   );
   router.get(
@@ -64,6 +87,7 @@ export function apiKeyRoutes({ db }: EngineDeps): Router {
   router.delete(
     '/api-keys/:id',
     route(async (req, res) => {
+      await adminManagedKey(req);
       const key = await revokeKey(db, req.orgId, String(req.params.id));
       if (!key) throw notFound('apiKey', String(req.params.id));
       forgetCachedKey(key.keyId);
@@ -73,6 +97,7 @@ export function apiKeyRoutes({ db }: EngineDeps): Router {
   router.post(
     '/api-keys/:id/rotate',
     route(async (req, res) => {
+      await adminManagedKey(req);
       const key = await rotateKey(db, req.orgId, String(req.params.id));
       if (!key) throw notFound('live apiKey', String(req.params.id));
       forgetCachedKey(String(req.params.id));

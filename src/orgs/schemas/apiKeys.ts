@@ -2,32 +2,40 @@
 import { z } from 'zod';
 import { JSON_API } from '../../platform/http/jsonApi';
 import { registry } from '../../platform/openapi/registry';
-import { GRANTABLE_SCOPES, SCOPES } from '../scopes';
+import { GRANTABLE_SCOPES, OPERATOR_GRANTABLE_SCOPES, SCOPES, type Scope } from '../scopes';
 
 const Name = z.string().trim().min(1).max(100);
 
-export const CreateApiKeyRequest = registry.register(
-  'CreateApiKeyRequest',
+const newKeyRequest = <S extends Scope>(grantable: readonly [S, ...S[]], whoElse: string) =>
   z.strictObject({
     data: z.strictObject({
       type: z.literal('apiKey'),
       attributes: z.strictObject({
         name: Name,
         scopes: z
-          .array(
-            z.enum(GRANTABLE_SCOPES, {
-              message: `each scope is one of ${GRANTABLE_SCOPES.join(', ')} (operator keys come from the admin command)`,
-            }),
-          )
+          .array(z.enum(grantable, { message: `each scope is one of ${grantable.join(', ')} (${whoElse})` }))
           .min(1)
-          .max(GRANTABLE_SCOPES.length),
+          .max(grantable.length),
         expiresAt: z.iso
           .datetime({ offset: true })
           .refine((v) => Date.parse(v) > Date.now(), 'must be in the future')
           .optional(),
       }),
     }),
-  }),
+  });
+
+/** An org's admin issues its own keys; review keys come from the engine's operators. */
+export const CreateApiKeyRequest = registry.register(
+  'CreateApiKeyRequest',
+  newKeyRequest(
+    GRANTABLE_SCOPES,
+    "review keys are issued by the engine's operators: npm run admin -- create-key, or POST /orgs/{id}/api-keys",
+  ),
+);
+/** An operator issues a key for an org, review keys included. */
+export const CreateOrgApiKeyRequest = registry.register(
+  'CreateOrgApiKeyRequest',
+  newKeyRequest(OPERATOR_GRANTABLE_SCOPES, 'operator keys come from the admin command'),
 );
 
 export const ApiKeyResource = registry.register(
@@ -137,6 +145,14 @@ registry.registerPath({
   summary: "Change the org's settings (admin scope)",
   request: { body: json(PatchOrgRequest) },
   responses: { 200: { description: 'The org', ...json(OrgDocument) }, 400: errors },
+});
+registry.registerPath({
+  method: 'post',
+  path: '/orgs/{id}/api-keys',
+  tags: ['Org'],
+  summary: 'Issue a key for an org, review keys included (operator scope); the token is shown this once',
+  request: { params: KeyId, body: json(CreateOrgApiKeyRequest) },
+  responses: { 201: { description: 'The key with its token', ...json(KeyDocument) }, 400: errors, 403: errors, 404: errors },
 });
 registry.registerPath({
   method: 'post',

@@ -1,7 +1,7 @@
 // With DATABASE_URL unset the engine runs PostgreSQL embedded (PGlite, persisted under
 // DATA_DIR) and serves it over the Postgres wire protocol so `pg` talks to it as to any server:
 // on loopback, to clients that prove the password kept under DATA_DIR (embeddedPassword.ts).
-import { mkdirSync } from 'node:fs';
+import { chmodSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
@@ -125,7 +125,9 @@ export async function startEmbeddedPostgres(dataDir: string | 'memory', options:
   let location: string | undefined;
   if (dataDir !== 'memory') {
     location = join(dataDir, 'pglite');
-    mkdirSync(location, { recursive: true });
+    mkdirSync(location, { recursive: true, mode: 0o700 });
+    // The files are the database: a password on the socket means nothing if other users can read them.
+    chmodSync(location, 0o700);
   }
   const password = embeddedPassword(dataDir);
   const db = await PGlite.create(location);

@@ -85,7 +85,8 @@ export function errorHandler(err: unknown, req: Request, res: Response, _next: N
     return sendErrors(res, e.status, [{ status: String(e.status), title: 'Bad Request', detail: e.message ?? 'bad request' }]);
   log.error('unhandled API error', {
     method: req.method,
-    path: req.path,
+    // The Web UI's codec path carries its secret.
+    path: req.path.replace(/^(\/codec\/ui\/)[^/]+/i, '$1[redacted]'),
     error: e?.message,
     stack: (err as Error)?.stack?.split('\n').slice(0, 6).join(' | '),
   });
