@@ -182,7 +182,7 @@ describe('redelivery on request is bounded', () => {
   let engine: TestEngine;
   let receiver: WebhookReceiver;
   beforeAll(async () => {
-    engine = await startTestEngine();
+    engine = await startTestEngine({ env: { REDELIVERIES_PER_ORG: '2' } });
     receiver = await startWebhookReceiver({ failFirst: 1_000_000 }); // never accepts: each redelivery keeps retrying
   });
   afterAll(async () => {
@@ -212,6 +212,34 @@ describe('redelivery on request is bounded', () => {
     // Once it has ended, the event can be redelivered again.
     expect((await engine.api('POST', `/events/${eventId}`)).status).toBe(200);
     await engine.temporal.workflow.getHandle(`event-${eventId}-redelivery`).terminate('test over');
+  });
+
+  it('an org runs at most REDELIVERIES_PER_ORG redeliveries at once: one more event is a 429 until one ends', async () => {
+    const events = await Promise.all(
+      [1, 2, 3].map(
+        async () =>
+          (
+            await createEventActivities({ db: engine.db }).recordEvent({
+              orgId: engine.orgId,
+              type: 'application.approved',
+              dedupeKey: randomUUID(),
+              attributes: {},
+              relationships: {},
+            })
+          ).eventId,
+      ),
+    );
+    for (const id of events.slice(0, 2)) expect((await engine.api('POST', `/events/${id}`)).status).toBe(200);
+    const running = `WorkflowType = 'webhookDeliveryWorkflow' AND ExecutionStatus = 'Running' AND OrgId = '${engine.orgId}'`;
+    await expect.poll(async () => (await engine.temporal.workflow.count(running)).count, { timeout: 10_000 }).toBe(2);
+    const third = await engine.api('POST', `/events/${events[2]}`);
+    expect(third.status).toBe(429);
+    expect(third.body.errors[0].code).toBe('too_many_redeliveries');
+    expect(third.headers.get('retry-after')).toBe('60');
+    await engine.temporal.workflow.getHandle(`event-${events[0]}-redelivery`).terminate('test over');
+    await expect.poll(async () => (await engine.temporal.workflow.count(running)).count, { timeout: 10_000 }).toBe(1);
+    expect((await engine.api('POST', `/events/${events[2]}`)).status).toBe(200);
+    for (const id of events.slice(1)) await engine.temporal.workflow.getHandle(`event-${id}-redelivery`).terminate('test over');
   });
 });
 

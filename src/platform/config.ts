@@ -102,6 +102,8 @@ const EnvSchema = z
     VERIFICATION_JOBS_PER_MINUTE: z.coerce.number().int().min(1).default(60),
     VERIFICATION_QUEUE_PER_ORG: z.coerce.number().int().min(1).default(20),
     VERIFICATION_QUEUE_MAX: z.coerce.number().int().min(1).default(200),
+    /** Redeliveries on request (POST /events/:id, each retrying up to 24 h) running at once per org. */
+    REDELIVERIES_PER_ORG: z.coerce.number().int().min(1).default(50),
     NODE_ENV: z.string().optional(),
     // The key ring (src/platform/crypto/keyRing.ts): generated under DATA_DIR when unset, outside production.
     DATA_ENCRYPTION_KEYS: z.preprocess((v) => (v === '' ? undefined : v), z.string().optional()),

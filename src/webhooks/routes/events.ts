@@ -10,6 +10,7 @@ import { pageParams, route, sendDocument } from '../../platform/http/jsonApi';
 import { EventListFilter } from '../schemas/events';
 import { isDatabaseId } from '../../platform/database/ids';
 import { attemptsOfEvent, findEvent, listEvents } from '../repository';
+import { OrgIdKey } from '../../platform/temporal/searchAttributes';
 
 /** How long a client is told to wait before asking for another redelivery of the same event. */
 const REDELIVERY_RETRY_AFTER_S = 60;
@@ -58,6 +59,19 @@ export function eventRoutes(deps: EngineDeps): Router {
     '/events/:id',
     route(async (req, res) => {
       const event = await load(req);
+      // Counted in Temporal's visibility store (every API process sees the same count; it may lag a moment).
+      const running = await deps.temporal.workflow.count(
+        `WorkflowType = 'webhookDeliveryWorkflow' AND ExecutionStatus = 'Running' AND OrgId = '${Number(req.orgId)}'`,
+      );
+      if (running.count >= deps.config.REDELIVERIES_PER_ORG) {
+        res.setHeader('Retry-After', String(REDELIVERY_RETRY_AFTER_S));
+        throw new ApiError(
+          429,
+          'Too Many Requests',
+          `${running.count} redeliveries of this org's events are running (at most ${deps.config.REDELIVERIES_PER_ORG}); ask again once some have finished`,
+          { code: 'too_many_redeliveries' },
+        );
+      }
       try {
         await deps.temporal.workflow.start<typeof webhookDeliveryWorkflow>('webhookDeliveryWorkflow', {
           taskQueue: deps.config.TEMPORAL_TASK_QUEUE,
@@ -65,6 +79,7 @@ export function eventRoutes(deps: EngineDeps): Router {
           workflowIdConflictPolicy: 'FAIL',
           workflowIdReusePolicy: 'ALLOW_DUPLICATE',
           args: [{ eventId: String(event.id), orgId: req.orgId }],
+          typedSearchAttributes: [{ key: OrgIdKey, value: req.orgId }],
         });
       } catch (err) {
         if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
