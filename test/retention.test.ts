@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureRetentionSchedule } from '../src/retention/schedule';
-import { files, individualApplication, waitForStatus } from './support/applicationFixtures';
+import { applicationInReview, files, reviewAsReviewer } from './support/applicationFixtures';
 import { jobForm } from './support/verificationFixtures';
 import { startTestEngine, type TestEngine } from './support/engine';
 
@@ -36,18 +36,10 @@ describe('retention', () => {
   }
 
   async function decidedApplication(): Promise<string> {
-    const created = await engine.unit.applications.create(individualApplication({ passport: true }));
-    const doc = (created.included as any[])[0];
-    await engine.unit.applications.upload({ applicationId: created.data.id, documentId: doc.id, file: files.jpeg, fileType: 'jpeg' });
-    await waitForStatus(engine, created.data.id, 'PendingReview');
-    const reviewed = await engine.api(
-      'POST',
-      `/applications/${created.data.id}/review`,
-      { data: { type: 'applicationReview', attributes: { decision: 'Approved', reason: 'checked' } } },
-      { authorization: `Bearer ${engine.reviewer.token}` },
-    );
+    const { id } = await applicationInReview(engine);
+    const reviewed = await reviewAsReviewer(engine, id, 'Approved', 'checked');
     expect(reviewed.status).toBe(200);
-    return created.data.id;
+    return id;
   }
 
   it('an org admin sets its retention periods; out-of-range values are refused', async () => {

@@ -6,11 +6,12 @@ import { reviewUpdate } from '../src/applications/messages';
 import { dataConverter } from '../src/platform/temporal/payloadCodec';
 import { recordHistory } from './support/histories';
 import {
+  applicationInReview,
   businessApplication,
   eventTypes,
-  files,
   individualApplication,
   insertVerificationJob,
+  reviewAsReviewer,
   waitForStatus,
 } from './support/applicationFixtures';
 import { startTestEngine, type TestEngine } from './support/engine';
@@ -25,13 +26,7 @@ describe('review, cancel and business applications', () => {
   });
 
   /** Reviews go through the API with a reviewer's key: the key is who decided. */
-  const review = (id: string, decision: string, reason = 'checked the documents') =>
-    engine.api(
-      'POST',
-      `/applications/${id}/review`,
-      { data: { type: 'applicationReview', attributes: { decision, reason } } },
-      { authorization: `Bearer ${engine.reviewer.token}` },
-    );
+  const review = (id: string, decision: string, reason = 'checked the documents') => reviewAsReviewer(engine, id, decision, reason);
   const cancel = (id: string, reason = 'customer asked') =>
     engine.api('POST', `/applications/${id}/cancel`, { data: { type: 'applicationCancel', attributes: { reason } } });
   const verify = (applicationId: string, documentId: string, jobId: string) =>
@@ -40,13 +35,7 @@ describe('review, cancel and business applications', () => {
     });
 
   /** An individual application whose passport was uploaded: PendingReview. */
-  async function pendingReview() {
-    const created = await engine.unit.applications.create(individualApplication({ passport: true }));
-    const doc = (created.included as any[])[0];
-    await engine.unit.applications.upload({ applicationId: created.data.id, documentId: doc.id, file: files.jpeg, fileType: 'jpeg' });
-    await waitForStatus(engine, created.data.id, 'PendingReview');
-    return { id: created.data.id, documentId: doc.id as string };
-  }
+  const pendingReview = () => applicationInReview(engine);
 
   it('a reviewer approves an application in PendingReview; its documents are approved with it', async () => {
     const app = await pendingReview();

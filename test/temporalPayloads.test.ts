@@ -14,7 +14,7 @@ import { loadConfig } from '../src/platform/config';
 import { newKeyMaterial, parseKeyRing } from '../src/platform/crypto/keyRing';
 import { temporalConnectionOptions } from '../src/platform/temporal/connectionOptions';
 import { ENCRYPTED_ENCODING, KEY_ID_METADATA, payloadCodec } from '../src/platform/temporal/payloadCodec';
-import { files, individualApplication, waitForStatus } from './support/applicationFixtures';
+import { applicationInReview, individualApplication, reviewAsReviewer } from './support/applicationFixtures';
 import { startTestEngine, type TestEngine } from './support/engine';
 
 const text = (b: Uint8Array | null | undefined) => Buffer.from(b ?? []).toString('utf8');
@@ -93,16 +93,8 @@ describe('Temporal payloads are encrypted; operators decode them through the cod
     const reason = `passport photo checked by hand ${randomBytes(6).toString('hex')}`;
     const request = individualApplication({ first: 'Wilhelmina', last: 'Zbrzezniak', passport: true });
     const passport = (request.attributes as { passport: string }).passport;
-    const created = await engine.unit.applications.create(request);
-    const doc = (created.included as any[])[0];
-    await engine.unit.applications.upload({ applicationId: created.data.id, documentId: doc.id, file: files.jpeg, fileType: 'jpeg' });
-    await waitForStatus(engine, created.data.id, 'PendingReview');
-    const reviewed = await engine.api(
-      'POST',
-      `/applications/${created.data.id}/review`,
-      { data: { type: 'applicationReview', attributes: { decision: 'Approved', reason } } },
-      { authorization: `Bearer ${engine.reviewer.token}` },
-    );
+    const { id: applicationId } = await applicationInReview(engine, request);
+    const reviewed = await reviewAsReviewer(engine, applicationId, 'Approved', reason);
     expect(reviewed.status).toBe(200);
     // And an applicant with an SSN, still awaiting documents.
     const withSsn = individualApplication({ first: 'Wilhelmina', last: 'Zbrzezniak' });
@@ -110,7 +102,7 @@ describe('Temporal payloads are encrypted; operators decode them through the cod
     const second = await engine.unit.applications.create(withSsn);
 
     const histories = new Map([
-      ...(await rawHistories(`application-${created.data.id}`)),
+      ...(await rawHistories(`application-${applicationId}`)),
       ...(await rawHistories(`application-${second.data.id}`)),
     ]);
     expect(histories.size).toBeGreaterThanOrEqual(3); // two applications and at least one person workflow
@@ -128,7 +120,7 @@ describe('Temporal payloads are encrypted; operators decode them through the cod
     for (const secret of [reason, 'Zbrzezniak', 'Wilhelmina', passport, ssn]) expect(stored.includes(secret)).toBe(false);
 
     // An operator reads them: the review update's arguments carry the reason.
-    const update = [...histories.get(`application-${created.data.id}`)!].find(
+    const update = [...histories.get(`application-${applicationId}`)!].find(
       (e: any) => e.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input?.name === 'review',
     ) as any;
     const args: Payload[] = update.workflowExecutionUpdateAcceptedEventAttributes.acceptedRequest.input.args.payloads;
@@ -138,7 +130,7 @@ describe('Temporal payloads are encrypted; operators decode them through the cod
     expect(Buffer.from(decoded[0].metadata.encoding, 'base64').toString()).toBe('json/plain');
     expect(JSON.parse(Buffer.from(decoded[0].data, 'base64').toString())).toMatchObject({ decision: 'Approved', reason });
     // The memo too: what the UI shows as the applicant.
-    const started = histories.get(`application-${created.data.id}`)![0] as any;
+    const started = histories.get(`application-${applicationId}`)![0] as any;
     const memo = await codecCall('/codec/decode', [started.workflowExecutionStartedEventAttributes.memo.fields.applicant], {
       authorization: `Bearer ${operatorToken}`,
     });

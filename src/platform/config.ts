@@ -11,6 +11,8 @@ const flag = (fallback: 'true' | 'false') =>
     .enum(['true', 'false', '1', '0'])
     .default(fallback)
     .transform((v) => v === 'true' || v === '1');
+/** An optional variable: empty counts as unset (docker compose passes `${VAR:-}` as ""). */
+const unsetIfEmpty = <S extends z.ZodType>(schema: S) => z.preprocess((v) => (v === '' ? undefined : v), schema);
 const threads = (fallback: number) => z.coerce.number().int().min(1).max(256).default(fallback);
 
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
@@ -46,29 +48,26 @@ const EnvSchema = z
     TEMPORAL_UI_PORT: z.coerce.number().int().default(8233),
     // Reaching a cluster the engine did not start (src/platform/temporal/connectionOptions.ts): files
     // in PEM; a client certificate and its key go together; an API key (Temporal Cloud) implies TLS.
-    TEMPORAL_TLS: z.preprocess(
-      (v) => (v === '' ? undefined : v),
+    TEMPORAL_TLS: unsetIfEmpty(
       z
         .enum(['true', 'false'])
         .transform((v) => v === 'true')
         .optional(),
     ),
-    TEMPORAL_TLS_CERT: z.preprocess((v) => (v === '' ? undefined : v), z.string().optional()),
-    TEMPORAL_TLS_KEY: z.preprocess((v) => (v === '' ? undefined : v), z.string().optional()),
-    TEMPORAL_TLS_CA: z.preprocess((v) => (v === '' ? undefined : v), z.string().optional()),
-    TEMPORAL_TLS_SERVER_NAME: z.preprocess((v) => (v === '' ? undefined : v), z.string().optional()),
-    TEMPORAL_API_KEY: z.preprocess((v) => (v === '' ? undefined : v), z.string().optional()),
+    TEMPORAL_TLS_CERT: unsetIfEmpty(z.string().optional()),
+    TEMPORAL_TLS_KEY: unsetIfEmpty(z.string().optional()),
+    TEMPORAL_TLS_CA: unsetIfEmpty(z.string().optional()),
+    TEMPORAL_TLS_SERVER_NAME: unsetIfEmpty(z.string().optional()),
+    TEMPORAL_API_KEY: unsetIfEmpty(z.string().optional()),
     // The Web UI's path to the codec endpoint, /codec/ui/<secret> (it cannot send an API key); `npm start` makes one per run for its UI.
-    TEMPORAL_UI_CODEC_SECRET: z.preprocess(
-      (v) => (v === '' ? undefined : v),
+    TEMPORAL_UI_CODEC_SECRET: unsetIfEmpty(
       z
         .string()
         .regex(/^[A-Za-z0-9_-]{32,128}$/, 'TEMPORAL_UI_CODEC_SECRET must be 32-128 of A-Z a-z 0-9 _ - (say, openssl rand -hex 32)')
         .optional(),
     ),
     // Web UI origins allowed to call the codec endpoint (/codec/decode); default: the dev UI on TEMPORAL_UI_PORT.
-    TEMPORAL_CODEC_CORS_ORIGINS: z.preprocess(
-      (v) => (v === '' ? undefined : v),
+    TEMPORAL_CODEC_CORS_ORIGINS: unsetIfEmpty(
       z
         .string()
         .optional()
@@ -79,11 +78,7 @@ const EnvSchema = z
             .filter(Boolean),
         ),
     ),
-    // Empty counts as unset (docker compose passes `${BOOTSTRAP_API_TOKEN:-}` as "").
-    BOOTSTRAP_API_TOKEN: z.preprocess(
-      (v) => (v === '' ? undefined : v),
-      z.string().min(16, 'BOOTSTRAP_API_TOKEN must be at least 16 characters').optional(),
-    ),
+    BOOTSTRAP_API_TOKEN: unsetIfEmpty(z.string().min(16, 'BOOTSTRAP_API_TOKEN must be at least 16 characters').optional()),
     AWAITING_DOCUMENTS_DEADLINE: duration.default('30d'),
     AWAITING_DOCUMENTS_REMINDER: duration.default('3d'),
     MAX_UPLOAD_BYTES: z.coerce
@@ -106,8 +101,8 @@ const EnvSchema = z
     REDELIVERIES_PER_ORG: z.coerce.number().int().min(1).default(50),
     NODE_ENV: z.string().optional(),
     // The key ring (src/platform/crypto/keyRing.ts): generated under DATA_DIR when unset, outside production.
-    DATA_ENCRYPTION_KEYS: z.preprocess((v) => (v === '' ? undefined : v), z.string().optional()),
-    IDENTITY_INDEX_KEY: z.preprocess((v) => (v === '' ? undefined : v), z.string().optional()),
+    DATA_ENCRYPTION_KEYS: unsetIfEmpty(z.string().optional()),
+    IDENTITY_INDEX_KEY: unsetIfEmpty(z.string().optional()),
   })
   .extend(VerificationEnvSchema.shape);
 

@@ -166,3 +166,29 @@ export async function eventTypes(engine: Pick<TestEngine, 'db'>, orgId: string, 
   const rows = await engine.db.selectFrom('events').select(['type', 'relationships']).where('org_id', '=', orgId).orderBy('id').execute();
   return rows.filter((r) => (r.relationships as any)?.application?.data?.id === applicationId).map((r) => r.type);
 }
+
+/** Submits an applicant (by default with a passport) and uploads the photo: the application then waits in PendingReview. */
+export async function applicationInReview(
+  engine: Pick<TestEngine, 'unit' | 'api'>,
+  request: CreateIndividualApplicationRequest = individualApplication({ passport: true }),
+): Promise<{ id: string; documentId: string }> {
+  const created = await engine.unit.applications.create(request);
+  const doc = (created.included as any[])[0];
+  await engine.unit.applications.upload({ applicationId: created.data.id, documentId: doc.id, file: files.jpeg, fileType: 'jpeg' });
+  await waitForStatus(engine, created.data.id, 'PendingReview');
+  return { id: created.data.id, documentId: doc.id as string };
+}
+
+/** A review through the API with the engine's reviewer key (the key is who decided). */
+export const reviewAsReviewer = (
+  engine: Pick<TestEngine, 'api' | 'reviewer'>,
+  id: string,
+  decision: string,
+  reason = 'checked the documents',
+) =>
+  engine.api(
+    'POST',
+    `/applications/${id}/review`,
+    { data: { type: 'applicationReview', attributes: { decision, reason } } },
+    { authorization: `Bearer ${engine.reviewer.token}` },
+  );

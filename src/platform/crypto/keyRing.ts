@@ -9,8 +9,8 @@
 // With neither set, a development engine generates both under DATA_DIR/keys (mode 0600) on first
 // run and says so; NODE_ENV=production refuses to start without them.
 import { createHmac, hkdfSync, randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { secretFile } from './secretFile';
 
 export interface KeyRing {
   /** The id of the key new data is sealed with (the first of DATA_ENCRYPTION_KEYS). */
@@ -90,26 +90,11 @@ export function loadKeyRing(
   if (dek || iik) throw new KeyRingError('set both DATA_ENCRYPTION_KEYS and IDENTITY_INDEX_KEY, or neither (development only)');
   if (settings.NODE_ENV === 'production')
     throw new KeyRingError('NODE_ENV=production needs DATA_ENCRYPTION_KEYS and IDENTITY_INDEX_KEY (see README, "Keys")');
-  const dir = join(dataDir, 'keys');
-  const file = join(dir, 'engine-keys.json');
-  let generated = false;
-  if (!existsSync(file)) {
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
-    const content = { DATA_ENCRYPTION_KEYS: `dev1:${newKeyMaterial()}`, IDENTITY_INDEX_KEY: newKeyMaterial() };
-    // Written whole, then linked into place: two processes starting together (API and worker
-    // on one volume) agree on the first ring, and neither reads a half-written file.
-    const draft = `${file}.${process.pid}.${randomBytes(4).toString('hex')}`;
-    writeFileSync(draft, JSON.stringify(content, null, 2) + '\n', { mode: 0o600 });
-    try {
-      linkSync(draft, file);
-      generated = true;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-    } finally {
-      rmSync(draft, { force: true });
-    }
-  }
-  chmodSync(file, 0o600);
-  const stored = JSON.parse(readFileSync(file, 'utf8')) as { DATA_ENCRYPTION_KEYS: string; IDENTITY_INDEX_KEY: string };
+  const file = join(dataDir, 'keys', 'engine-keys.json');
+  const { content, created: generated } = secretFile(
+    file,
+    () => JSON.stringify({ DATA_ENCRYPTION_KEYS: `dev1:${newKeyMaterial()}`, IDENTITY_INDEX_KEY: newKeyMaterial() }, null, 2) + '\n',
+  );
+  const stored = JSON.parse(content) as { DATA_ENCRYPTION_KEYS: string; IDENTITY_INDEX_KEY: string };
   return { ring: parseKeyRing(stored.DATA_ENCRYPTION_KEYS, stored.IDENTITY_INDEX_KEY), source: 'data-dir', generated };
 }
